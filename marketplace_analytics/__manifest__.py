@@ -1,0 +1,17 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Marketplace Analytics",
+    "summary": "Marketplace finance reports, reconciliation into accounting, margin and KPIs",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "license": "LGPL-3",
+    "author": "Marketplace Connector contributors",
+    "website": "https://github.com/marketplace-connector/odoo-marketplaces",
+    "depends": ["marketplace_connector", "account"],
+    "data": [
+        "security/marketplace_analytics_security.xml",
+        "security/ir.model.access.csv",
+        "views/marketplace_analytics_menus.xml",
+    ],
+    "installable": True,
+}

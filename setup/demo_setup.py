@@ -1,0 +1,60 @@
+"""Demo data for a database with the addons installed: the seller's products with stock,
+and one account per marketplace pointing at a running emulator, with mappings read from
+the emulator's catalogue and the import running every minute.
+
+    python3 setup/demo_setup.py DB --emulator http://127.0.0.1:8900 [--addons-path P]
+"""
+import argparse
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("db")
+    parser.add_argument("--emulator", default="http://127.0.0.1:8900")
+    parser.add_argument("--addons-path")
+    args = parser.parse_args(argv)
+
+    from tests.emulator import MarketplaceEmulator
+    from tests.emulator.data import default_catalog
+    from tests.integration.common import account_values, create_products
+    from tests.odoo_env import environment
+
+    # the emulator's credentials and ids (the classes only; nothing is started here)
+    probe = MarketplaceEmulator()
+    host, port = args.emulator.rsplit("//", 1)[1].split(":")
+    probe.host, probe.port = host, int(port)
+
+    with environment(args.db, args.addons_path) as env:
+        env = env(context=dict(env.context, tracking_disable=True, lang="ru_RU"))
+        warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+        catalog = default_catalog()
+        # 55 of the 60 articles exist in Odoo; the rest show up as held orders / unmapped items
+        create_products(env, catalog[:55], warehouse.lot_stock_id, qty=200)
+        fbo_location = env["stock.location"].create({
+            "name": "FBO (склады маркетплейсов)", "usage": "internal",
+            "location_id": warehouse.view_location_id.id})
+        names = {"wildberries": "Wildberries — демо", "ozon": "Ozon — демо", "yandex": "Яндекс Маркет — демо"}
+        for marketplace, name in names.items():
+            account = env["marketplace.account"].create(account_values(probe, marketplace, warehouse, name=name))
+            try:
+                account.action_import_warehouses()
+                account.action_import_catalog()
+            except Exception as exc:  # noqa: BLE001 - the demo goes on; the error is on the account
+                print(f"{name}: {exc}", file=sys.stderr)
+            account.warehouse_mapping_ids.filtered(lambda w: w.scheme == "fbo").location_id = fbo_location
+        cron = env.ref("marketplace_connector.ir_cron_marketplace_import_orders")
+        cron.write({"interval_number": 1, "interval_type": "minutes", "nextcall": env.cr.now()})
+        for lang in ("ru_RU",):
+            env["res.lang"]._activate_lang(lang)
+        env.ref("base.user_admin").lang = "ru_RU"
+        print("demo accounts:", ", ".join(names.values()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
