@@ -1,0 +1,101 @@
+"""What every marketplace adapter offers the Odoo side.
+
+An adapter wraps one account's :class:`~.transport.Transport` and speaks in the neutral
+shapes of :mod:`.orders` and this module.  ``make_adapter`` picks the marketplace.
+"""
+from dataclasses import dataclass, field
+
+from .transport import Transport
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """One item of the marketplace's catalogue, to propose a product mapping."""
+
+    offer_code: str  # the seller's article / offer_id / offerId
+    name: str
+    barcodes: tuple = ()
+    item_id: str = ""  # WB chrtId, Ozon sku, YM marketSku
+    product_ref: str = ""  # WB nmId, Ozon product_id
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    ref: str
+    name: str
+    scheme: str  # fbs, dbs or fbo
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    external_id: str
+    scheme: str
+    secondary_ref: str = ""
+
+
+class Adapter:
+    marketplace = ""
+    #: the production base URL (Wildberries: one per API family, see the subclass)
+    default_base_url = ""
+    #: the credential fields an account of this marketplace needs
+    credential_fields = ()
+
+    def __init__(self, transport, settings=None):
+        self.transport = transport
+        self.settings = dict(settings or {})
+
+    @classmethod
+    def auth_headers(cls, credentials):
+        raise NotImplementedError
+
+    def test_connection(self):
+        """A short human sentence on success; raises AuthError/ApiError otherwise."""
+        raise NotImplementedError
+
+    def fetch_orders(self, since, until):
+        """Orders created or changed in [since, until] (aware datetimes), every scheme the
+        settings enable, as a list of ``Order`` or ``PayloadError`` (one bad payload does not
+        stop the rest)."""
+        raise NotImplementedError
+
+    def fetch_states(self, refs):
+        """Current states of known orders: {external_id: (state, status_text)}."""
+        raise NotImplementedError
+
+    def fetch_catalog(self):
+        """Iterate over the catalogue as ``CatalogItem``."""
+        raise NotImplementedError
+
+    def fetch_warehouses(self):
+        """The marketplace's warehouses as ``Warehouse`` (the seller's and, where known, FBO)."""
+        raise NotImplementedError
+
+
+ADAPTERS = {
+    "wildberries": ("wildberries", "WildberriesAdapter"),
+    "ozon": ("ozon", "OzonAdapter"),
+    "yandex": ("yandex", "YandexAdapter"),
+}
+
+
+def adapter_class(marketplace):
+    import importlib
+
+    module, name = ADAPTERS[marketplace]
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
+
+
+def make_adapter(marketplace, credentials, settings=None, base_url=None, **transport_kwargs):
+    """An adapter for one account.  ``base_url`` overrides production (emulator, sandbox)."""
+    cls = adapter_class(marketplace)
+    # The documented limits are kept in real time, even when a test replaces the
+    # transport's backoff sleep (give ``rate_limiter`` to change that).
+    limiter = transport_kwargs.pop("rate_limiter", None) or cls.make_rate_limiter()
+    transport = Transport(
+        base_url or cls.default_base_url,
+        cls.auth_headers(credentials),
+        rate_limiter=limiter,
+        **transport_kwargs,
+    )
+    return cls(transport, settings)

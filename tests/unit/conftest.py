@@ -1,0 +1,3 @@
+from tests.addon_libs import register
+
+register()
