@@ -1,0 +1,579 @@
+"""Ozon Seller API: the adapter of one seller account and the parsers of its payloads.
+
+Orders are Ozon *postings* (отправления): ``posting_number`` is the order's external id,
+``order_number`` the second id the seller sees.  Schemes, from the posting's
+``integration_type_flow`` (or the older ``tpl_integration_type``):
+
+* FBS — the seller packs, Ozon delivers (``ozon``, ``hybrid``...);
+* DBS — Ozon's *rFBS*: the seller or a carrier of the seller's delivers (``non_integrated``,
+  ``3pl_tracking``, ``aggregator`` and their ``hybrid_*`` forms, ``click_and_collect``); only
+  these postings carry the buyer's name and address;
+* FBO — Ozon packs from its fulfilment centres (the FBO list), and ``FBP`` postings of the
+  FBS list (shipped from Ozon's partner warehouses, not from the seller's stock).
+
+Calls (all POST).  Ozon switched several list methods of our spec file off in 2026; the
+current ones page by an opaque ``cursor`` + ``has_next``, at most 100 postings a page:
+
+* FBS/rFBS postings: ``/v4/posting/fbs/list``.  Two queries per import: postings *created*
+  (``in_process_at``) in the window, and postings created in the
+  :attr:`OzonAdapter.changed_lookback` before it that are still open and whose status
+  changed in the window (``filter.last_changed_status_date``).
+* FBO postings: ``/v3/posting/fbo/list`` (``/v2/posting/fbo/list`` was switched off on
+  2026-08-31).
+* States of known postings: ``/v3/posting/fbs/get`` and ``/v2/posting/fbo/get``, one call a
+  posting, at most :attr:`OzonAdapter.max_state_refs` postings per call of ``fetch_states``.
+* Catalogue: ``/v3/product/list`` (``last_id`` paging) + ``/v3/product/info/list``
+  (names, barcodes, SKU).  Warehouses: ``/v2/warehouse/list`` (the seller's FBS / rFBS
+  warehouses; ``/v1/warehouse/list`` was switched off on 2026-04-07) and ``/v1/cluster/list``
+  (Ozon's fulfilment centres, for FBO).
+
+The shapes of the methods newer than the spec file are described in ``tests/emulator/ozon.py``.
+Ozon answers "too many requests" with 429 and no hint: the transport backs off
+exponentially.  The documented limit is 50 requests a second per Client-Id for all
+methods; the adapter keeps to 20 a second, leaving room for the seller's other tools.
+"""
+import re
+from datetime import datetime, timedelta, timezone
+
+from . import orders as o
+from .base import Adapter, CatalogItem, Warehouse
+from .transport import ApiError, AuthError, RateLimiter
+
+#: Ozon status word -> neutral state
+STATUS_STATES = {
+    "awaiting_registration": o.NEW,
+    "acceptance_in_progress": o.NEW,
+    "awaiting_approve": o.NEW,
+    "awaiting_verification": o.NEW,
+    "awaiting_packaging": o.NEW,
+    "awaiting_deliver": o.PROCESSING,  # packed, waiting for the hand-over
+    "not_accepted": o.PROCESSING,  # refused at the sorting centre: back with the seller
+    "driver_pickup": o.SHIPPED,
+    "delivering": o.SHIPPED,
+    "sent_by_seller": o.SHIPPED,
+    "arbitration": o.SHIPPED,  # a dispute about a posting already on its way
+    "client_arbitration": o.SHIPPED,
+    "delivered": o.DELIVERED,
+    "cancelled": o.CANCELLED,
+    "cancelled_from_split_pending": o.CANCELLED,
+}
+#: the statuses of a posting still in the seller's hands (FBS/rFBS), as the v4 list's
+#: ``filter.statuses`` takes them (it has no ``awaiting_verification``)
+OPEN_STATUSES = tuple(s for s, state in STATUS_STATES.items()
+                      if state in (o.NEW, o.PROCESSING) and s != "awaiting_verification")
+#: ``integration_type_flow`` / ``tpl_integration_type`` values of rFBS: the seller delivers
+RFBS_INTEGRATIONS = {"non_integrated", "3pl_tracking", "aggregator", "hybrid_non_integrated",
+                     "hybrid_3pl_tracking", "hybrid_aggregator", "click_and_collect"}
+#: postings of the FBS list shipped from Ozon's partner warehouses (not the seller's stock)
+PARTNER_INTEGRATIONS = {"FBP"}
+
+_POSTING_NUMBER = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,63}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_STATUS_WORD = re.compile(r"^[a-z_]{1,64}$")
+MAX_LINES = 500
+EARLIEST = datetime(2010, 1, 1, tzinfo=timezone.utc)
+
+
+# --- parsers -------------------------------------------------------------------------------
+
+def _posting_number(raw):
+    value = o.require(raw, "posting_number")
+    number = o.ident(value, "posting_number")
+    if not _POSTING_NUMBER.match(number):
+        raise o.PayloadError(f"posting_number has an unexpected form: {number[:40]!r}", None, raw)
+    return number
+
+
+def _number_id(value, label, ext):
+    """An Ozon numeric id (SKU, warehouse, order): digits, at most 20 of them."""
+    ident = o.ident(value, label, ext)
+    if not ident.isdigit() or len(ident) > 20:
+        raise o.PayloadError(f"{label} is not an Ozon id: {ident[:24]!r}", ext)
+    return ident
+
+
+def _required_text(value, label, ext, max_len):
+    cleaned = o.text(value, label, ext, max_len=max_len)
+    if not cleaned:
+        raise o.PayloadError(f"{label} is empty", ext)
+    return cleaned
+
+
+def status_state(status, ext=None):
+    """The neutral state of an Ozon status word; PayloadError for an unknown one."""
+    if not isinstance(status, str) or not _STATUS_WORD.match(status):
+        raise o.PayloadError(f"status is not a status word: {str(status)[:40]!r}", ext)
+    state = STATUS_STATES.get(status)
+    if state is None:
+        raise o.PayloadError(f"unknown Ozon status '{status}'", ext)
+    return state
+
+
+def _status(raw, ext):
+    status = o.require(raw, "status", ext)
+    state = status_state(status, ext)
+    substatus = o.text(raw.get("substatus"), "substatus", ext, required=False, max_len=64)
+    return state, f"{status} / {substatus}" if substatus else status
+
+
+def _moment(value, label, ext):
+    moment = o.timestamp(value, label, ext)
+    if moment < EARLIEST or moment > datetime.now(timezone.utc) + timedelta(days=7):
+        raise o.PayloadError(f"{label} is out of range: {moment.isoformat()}", ext)
+    return moment
+
+
+def _price(value, ext, label):
+    """A product's price: ``"1234.50"`` (v2/v3) or ``{"amount": "1234.50", "currency": "RUB"}``
+    (v4).  Returns (Decimal, currency or None)."""
+    currency = None
+    if isinstance(value, dict):
+        currency = value.get("currency")
+        if currency is not None and (not isinstance(currency, str) or not _CURRENCY.match(currency)):
+            raise o.PayloadError(f"{label} currency is not a currency code: {str(currency)[:20]!r}", ext)
+        value = o.require(value, "amount", ext)
+    if isinstance(value, str) and len(value) > 32:
+        raise o.PayloadError(f"{label} is not a number: {value[:20]!r}…", ext)
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise o.PayloadError(f"{label} is not a number", ext)
+    return o.money(value, label, ext), currency
+
+
+def _quantity(value, label, ext):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise o.PayloadError(f"{label} must be a whole number", ext)
+    if isinstance(value, str) and not re.fullmatch(r"\d{1,9}", value.strip()):
+        raise o.PayloadError(f"{label} must be a whole number (got {value[:20]!r})", ext)
+    return o.quantity(int(value), label, ext)
+
+
+def _lines(raw, ext):
+    products = o.as_list(o.require(raw, "products", ext), "products", ext)
+    if len(products) > MAX_LINES:
+        raise o.PayloadError(f"products has {len(products)} items (at most {MAX_LINES})", ext)
+    lines, currencies = [], set()
+    for i, item in enumerate(products, 1):
+        label = f"product {i}"
+        if not isinstance(item, dict):
+            raise o.PayloadError(f"{label} is not an object", ext)
+        offer = _required_text(o.require(item, "offer_id", ext), f"{label} offer_id", ext, 200)
+        name = _required_text(o.require(item, "name", ext), f"{label} name", ext, 1000)
+        sku = _number_id(o.require(item, "sku", ext), f"{label} sku", ext)
+        qty = _quantity(o.require(item, "quantity", ext), f"{label} quantity", ext)
+        price, currency = _price(o.require(item, "price", ext), ext, f"{label} price")
+        code = item.get("currency_code")
+        if code not in (None, ""):
+            if not isinstance(code, str) or not _CURRENCY.match(code):
+                raise o.PayloadError(f"{label} currency_code is not a currency code", ext)
+            currency = currency or code
+        if currency:
+            currencies.add(currency)
+        lines.append(o.OrderLine(offer_code=offer, name=name, quantity=qty, price=price, item_id=sku))
+    if len(currencies) > 1:
+        raise o.PayloadError(f"products in several currencies: {', '.join(sorted(currencies))}", ext)
+    return tuple(lines), (currencies.pop() if currencies else "RUB")
+
+
+def _warehouse(raw, key, ext):
+    block = raw.get(key)
+    if block is None:
+        return ""
+    if not isinstance(block, dict):
+        raise o.PayloadError(f"{key} is not an object", ext)
+    value = block.get("warehouse_id")
+    if value in (None, "", 0):
+        return ""
+    return _number_id(value, f"{key}.warehouse_id", ext)
+
+
+def _customer(raw, ext):
+    """The buyer (rFBS only): name, phone and address, as the Odoo side reads them."""
+    customer = raw.get("customer")
+    addressee = raw.get("addressee")
+    result = {}
+    if customer is not None:
+        if not isinstance(customer, dict):
+            raise o.PayloadError("customer is not an object", ext)
+        result["name"] = o.text(customer.get("name"), "customer name", ext, required=False, max_len=300)
+        result["phone"] = o.text(customer.get("phone"), "customer phone", ext, required=False, max_len=40)
+        address = customer.get("address")
+        if address is not None:
+            if not isinstance(address, dict):
+                raise o.PayloadError("customer address is not an object", ext)
+            for key, label in (("zip_code", "zip"), ("region", "region"), ("city", "city"),
+                               ("address_tail", "address")):
+                result[label] = o.text(address.get(key), f"customer {key}", ext, required=False, max_len=500)
+    if addressee is not None:
+        if not isinstance(addressee, dict):
+            raise o.PayloadError("addressee is not an object", ext)
+        if not result.get("name"):
+            result["name"] = o.text(addressee.get("name"), "addressee name", ext, required=False, max_len=300)
+    return {k: v for k, v in result.items() if v}
+
+
+def _guarded(parse):
+    def wrapper(raw):
+        try:
+            return parse(raw)
+        except o.PayloadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a parser answers PayloadError, never anything else
+            ext = raw.get("posting_number") if isinstance(raw, dict) else None
+            ext = ext if isinstance(ext, str) and len(ext) <= 64 else None
+            raise o.PayloadError(f"unreadable posting ({type(exc).__name__})", ext, raw) from None
+    wrapper.__name__ = parse.__name__
+    wrapper.__doc__ = parse.__doc__
+    return wrapper
+
+
+@_guarded
+def parse_fbs_posting(raw):
+    """An FBS or rFBS posting (``/v4/posting/fbs/list``, also the v3 shape) -> Order."""
+    if not isinstance(raw, dict):
+        raise o.PayloadError(f"a posting must be an object, got {type(raw).__name__}", None, raw)
+    ext = _posting_number(raw)
+    try:
+        state, status_text = _status(raw, ext)
+        scheme = _fbs_scheme(raw, ext)
+        created = _moment(o.require(raw, "in_process_at", ext), "in_process_at", ext)
+        lines, currency = _lines(raw, ext)
+        return o.Order(
+            marketplace="ozon", external_id=ext, scheme=scheme, state=state, created_at=created,
+            lines=lines, secondary_ref=_secondary_ref(raw, ext),
+            warehouse_ref=_warehouse(raw, "delivery_method", ext), currency=currency,
+            customer=_customer(raw, ext) if scheme == o.DBS else {}, status_text=status_text,
+        )
+    except o.PayloadError as err:
+        err.external_id = err.external_id or ext
+        err.raw = raw
+        raise
+
+
+@_guarded
+def parse_fbo_posting(raw):
+    """An FBO posting (``/v3/posting/fbo/list``, also the v2 shape) -> Order."""
+    if not isinstance(raw, dict):
+        raise o.PayloadError(f"a posting must be an object, got {type(raw).__name__}", None, raw)
+    ext = _posting_number(raw)
+    try:
+        state, status_text = _status(raw, ext)
+        stamp = raw.get("created_at") or raw.get("in_process_at")
+        if stamp is None:
+            raise o.PayloadError("missing field 'created_at'", ext)
+        created = _moment(stamp, "created_at", ext)
+        lines, currency = _lines(raw, ext)
+        return o.Order(
+            marketplace="ozon", external_id=ext, scheme=o.FBO, state=state, created_at=created,
+            lines=lines, secondary_ref=_secondary_ref(raw, ext),
+            warehouse_ref=_warehouse(raw, "analytics_data", ext), currency=currency, status_text=status_text,
+        )
+    except o.PayloadError as err:
+        err.external_id = err.external_id or ext
+        err.raw = raw
+        raise
+
+
+def _fbs_scheme(raw, ext):
+    """FBS, DBS (rFBS) or FBO (FBP) for a posting of the FBS lists."""
+    for key in ("integration_type_flow", "tpl_integration_type"):
+        value = raw.get(key)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str) or len(value) > 64:
+            raise o.PayloadError(f"{key} is not a short text", ext)
+        if value in RFBS_INTEGRATIONS:
+            return o.DBS
+        if value in PARTNER_INTEGRATIONS:
+            return o.FBO
+        return o.FBS
+    return o.FBS
+
+
+def _secondary_ref(raw, ext):
+    number = raw.get("order_number")
+    if number not in (None, ""):
+        return o.ident(number, "order_number", ext)
+    if raw.get("order_id") not in (None, "", 0):
+        return _number_id(raw["order_id"], "order_id", ext)
+    return ""
+
+
+def parse_state(raw):
+    """(state, status_text) of a posting from ``/v3/posting/fbs/get`` or ``/v2/posting/fbo/get``."""
+    if not isinstance(raw, dict):
+        raise o.PayloadError("a posting must be an object")
+    ext = _posting_number(raw)
+    return _status(raw, ext)
+
+
+# --- the adapter -----------------------------------------------------------------------------
+
+def _stamp(moment, up=False):
+    """``YYYY-MM-DDThh:mm:ssZ`` in UTC, as Ozon's filters take it: whole seconds, rounded
+    down (``up``: up, for the end of a period).  A naive time is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(timezone.utc)
+    if up and moment.microsecond:
+        moment += timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class OzonAdapter(Adapter):
+    marketplace = "ozon"
+    default_base_url = "https://api-seller.ozon.ru"
+    credential_fields = ("client_id", "api_key")
+
+    #: postings a page (Ozon's maximum for the v4 FBS and v3 FBO lists is 100)
+    page_size = 100
+    #: warehouses a page of /v2/warehouse/list (at most 200)
+    warehouse_page_size = 200
+    #: catalogue items a page of /v3/product/list (at most 1000 ids for /v3/product/info/list)
+    catalog_page_size = 1000
+    #: no paging loop goes further than this
+    max_pages = 500
+    #: known postings read by one fetch_states (one call each)
+    max_state_refs = 500
+    #: how far back the "still open and changed" query looks for the creation of a posting
+    changed_lookback = timedelta(days=30)
+
+    @classmethod
+    def auth_headers(cls, credentials):
+        credentials = credentials or {}
+        missing = [k for k in cls.credential_fields if not str(credentials.get(k) or "").strip()]
+        if missing:
+            raise AuthError(f"Ozon: missing credentials: {', '.join(missing)}")
+        return {"Client-Id": str(credentials["client_id"]).strip(), "Api-Key": str(credentials["api_key"]).strip()}
+
+    @classmethod
+    def make_rate_limiter(cls, clock=None, sleep=None):
+        kwargs = {}
+        if clock is not None:
+            kwargs["clock"] = clock
+        if sleep is not None:
+            kwargs["sleep"] = sleep
+        # documented: 50 requests a second per Client-Id, all methods together
+        return RateLimiter(rate=20, burst=5, **kwargs)
+
+    # --- helpers ------------------------------------------------------------------------
+    def _schemes(self):
+        schemes = self.settings.get("schemes")
+        return set(schemes) if schemes is not None else {o.FBS, o.DBS, o.FBO}
+
+    def _post(self, path, body):
+        return self.transport.request("POST", path, endpoint=path, json_body=body)
+
+    @staticmethod
+    def _shape_error(path, what):
+        return ApiError(f"Ozon {path}: unexpected answer ({what})", 200)
+
+    def _cursor_pages(self, path, body, key="postings", limit=None):
+        """Every item of a cursor-paged list (``{key: [...], has_next, cursor}``)."""
+        seen = set()
+        cursor = ""
+        for _ in range(self.max_pages):
+            page = self._post(path, dict(body, cursor=cursor, limit=limit or self.page_size))
+            if not isinstance(page, dict):
+                raise self._shape_error(path, "not an object")
+            items = page.get(key)
+            if not isinstance(items, list):
+                raise self._shape_error(path, f"no list of {key}")
+            yield from items
+            has_next = page.get("has_next")
+            cursor = page.get("cursor")
+            if has_next is not True:
+                return
+            if not isinstance(cursor, str) or not cursor or len(cursor) > 2000:
+                raise self._shape_error(path, "has_next without a usable cursor")
+            if cursor in seen:
+                raise self._shape_error(path, "the same cursor twice: paging stopped")
+            seen.add(cursor)
+        raise ApiError(f"Ozon {path}: paging did not end after {self.max_pages} pages", 200)
+
+    # --- the interface --------------------------------------------------------------------
+    def _seller_warehouses(self):
+        """(ref, name, is_rfbs) of the seller's warehouses, from /v2/warehouse/list."""
+        result = []
+        for row in self._cursor_pages("/v2/warehouse/list", {}, key="warehouses",
+                                      limit=self.warehouse_page_size):
+            if not isinstance(row, dict):
+                continue
+            try:
+                ref = _number_id(row.get("warehouse_id"), "warehouse_id", None)
+                name = o.text(row.get("name"), "name", required=False, max_len=200) or ref
+            except o.PayloadError:
+                continue
+            result.append((ref, name, row.get("is_rfbs") is True))
+        return result
+
+    def test_connection(self):
+        names = [name for _, name, _ in self._seller_warehouses()]
+        if not names:
+            return "Ozon: connected, no FBS/rFBS warehouses yet"
+        shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+        return f"Ozon: {len(names)} seller warehouse(s): {shown}"
+
+    def fetch_orders(self, since, until):
+        schemes = self._schemes()
+        found = {}
+
+        def take(raw, parse, wanted):
+            try:
+                order = parse(raw)
+            except o.PayloadError as err:
+                key = err.external_id or f"#error{len(found)}"
+                found.setdefault(key, err)
+                return
+            if order.scheme in wanted:
+                found.setdefault(order.external_id, order)
+
+        period = {"since": _stamp(since), "to": _stamp(until, up=True)}
+        fbs_wanted = schemes & {o.FBS, o.DBS, o.FBO}
+        if schemes & {o.FBS, o.DBS}:
+            path = "/v4/posting/fbs/list"
+            for raw in self._cursor_pages(path, {"filter": dict(period), "sort_dir": "ASC"}):
+                take(raw, parse_fbs_posting, fbs_wanted)
+            # created before the window, still open, status changed in the window
+            changed = {"filter": {
+                "since": _stamp(since - self.changed_lookback), "to": period["since"],
+                "statuses": list(OPEN_STATUSES),
+                "last_changed_status_date": {"from": period["since"], "to": period["to"]},
+            }, "sort_dir": "ASC"}
+            for raw in self._cursor_pages(path, changed):
+                take(raw, parse_fbs_posting, fbs_wanted)
+        if o.FBO in schemes:
+            body = {"filter": dict(period), "sort_dir": "ASC", "with": {"analytics_data": True}}
+            for raw in self._cursor_pages("/v3/posting/fbo/list", body):
+                take(raw, parse_fbo_posting, {o.FBO})
+        return list(found.values())
+
+    def fetch_states(self, refs):
+        """One ``get`` a posting (at most :attr:`max_state_refs`); a posting Ozon does not
+        know is left out.  An FBO ref that the FBO method does not know is looked for among
+        the FBS postings (FBP postings come from the FBS lists)."""
+        states = {}
+        for ref in list(refs)[: self.max_state_refs]:
+            tries = [("/v3/posting/fbs/get", {"posting_number": ref.external_id, "with": {}})]
+            if ref.scheme == o.FBO:
+                tries.insert(0, ("/v2/posting/fbo/get", {"posting_number": ref.external_id}))
+            answer = None
+            for path, body in tries:
+                try:
+                    answer = self._post(path, body)
+                    break
+                except ApiError as exc:
+                    if exc.status != 404:
+                        raise
+            if answer is None:
+                continue  # Ozon does not know it (any more): nothing to say
+            try:
+                result = answer.get("result") if isinstance(answer, dict) else None
+                state, status_text = parse_state(result)
+            except o.PayloadError:
+                continue  # an unreadable or unknown status: the order keeps its state
+            states[ref.external_id] = (state, status_text)
+        return states
+
+    def fetch_catalog(self):
+        path = "/v3/product/list"
+        last_id = ""
+        seen = set()
+        for _ in range(self.max_pages):
+            page = self._post(path, {"filter": {"visibility": "ALL"}, "last_id": last_id,
+                                     "limit": self.catalog_page_size})
+            result = page.get("result") if isinstance(page, dict) else None
+            items = result.get("items") if isinstance(result, dict) else None
+            if not isinstance(items, list):
+                raise self._shape_error(path, "no list of items")
+            ids = []
+            for item in items:
+                if isinstance(item, dict):
+                    try:
+                        ids.append(o.ident(item.get("product_id"), "product_id"))
+                    except o.PayloadError:
+                        continue
+            if ids:
+                yield from self._product_info(ids)
+            last_id = result.get("last_id")
+            if len(items) < self.catalog_page_size or not isinstance(last_id, str) or not last_id:
+                return
+            if last_id in seen:
+                raise self._shape_error(path, "the same last_id twice: paging stopped")
+            seen.add(last_id)
+        raise ApiError(f"Ozon {path}: paging did not end after {self.max_pages} pages", 200)
+
+    def _product_info(self, product_ids):
+        path = "/v3/product/info/list"
+        answer = self._post(path, {"product_id": product_ids})
+        items = answer.get("items") if isinstance(answer, dict) else None
+        if not isinstance(items, list):
+            raise self._shape_error(path, "no list of items")
+        for item in items:
+            catalog_item = parse_catalog_item(item)
+            if catalog_item is not None:
+                yield catalog_item
+
+    def fetch_warehouses(self):
+        result, seen = [], set()
+        for ref, name, is_rfbs in self._seller_warehouses():
+            if ref not in seen:
+                seen.add(ref)
+                result.append(Warehouse(ref=ref, name=name, scheme=o.DBS if is_rfbs else o.FBS))
+        if o.FBO in self._schemes():
+            answer = self._post("/v1/cluster/list", {"cluster_type": "CLUSTER_TYPE_OZON"})
+            clusters = answer.get("clusters") if isinstance(answer, dict) else None
+            if not isinstance(clusters, list):
+                raise self._shape_error("/v1/cluster/list", "no list of clusters")
+            for cluster in clusters:
+                groups = cluster.get("logistic_clusters") if isinstance(cluster, dict) else None
+                for group in groups if isinstance(groups, list) else ():
+                    rows = group.get("warehouses") if isinstance(group, dict) else None
+                    for row in rows if isinstance(rows, list) else ():
+                        if not isinstance(row, dict) or row.get("type") != "FULL_FILLMENT":
+                            continue
+                        try:
+                            ref = _number_id(row.get("warehouse_id"), "warehouse_id", None)
+                            name = o.text(row.get("name"), "name", required=False, max_len=200) or ref
+                        except o.PayloadError:
+                            continue
+                        if ref not in seen:
+                            seen.add(ref)
+                            result.append(Warehouse(ref=ref, name=name, scheme=o.FBO))
+        return result
+
+
+def parse_catalog_item(item):
+    """One item of ``/v3/product/info/list`` -> CatalogItem, or None when it is unusable."""
+    if not isinstance(item, dict):
+        return None
+    try:
+        offer = _required_text(item.get("offer_id"), "offer_id", None, 200)
+        name = o.text(item.get("name"), "name", required=False) or offer
+        product_id = o.ident(item.get("id"), "id")
+        barcodes = item.get("barcodes") or []
+        barcodes = tuple(
+            b.strip() for b in barcodes if isinstance(b, str) and 0 < len(b.strip()) <= 64
+            and b.strip().isprintable() and "<" not in b
+        ) if isinstance(barcodes, list) else ()
+        sku = ""
+        sources = item.get("sources")
+        for source in sources if isinstance(sources, list) else ():
+            if isinstance(source, dict) and source.get("sku") not in (None, "", 0):
+                sku = o.ident(source["sku"], "sku")
+                break
+        if not sku and item.get("sku") not in (None, "", 0):
+            sku = o.ident(item["sku"], "sku")
+        extra = {}
+        if item.get("price") not in (None, ""):
+            try:
+                extra["price"] = str(o.money(item["price"], "price"))
+            except o.PayloadError:
+                pass
+        return CatalogItem(offer_code=offer, name=name, barcodes=barcodes, item_id=sku, product_ref=product_id,
+                           extra=extra)
+    except o.PayloadError:
+        return None
+
+
+__all__ = ["OzonAdapter", "parse_fbs_posting", "parse_fbo_posting", "parse_state", "parse_catalog_item",
+           "status_state", "STATUS_STATES", "OPEN_STATUSES"]
