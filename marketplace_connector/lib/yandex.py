@@ -1,0 +1,747 @@
+"""Yandex Market Partner API: the adapter of one business (кабинет) and the parsers of its payloads.
+
+An account is a *business* (``business_id``) with one or more *campaigns* (shops,
+``campaign_ids``), each working by one model.  Schemes, from the order's ``programType``:
+
+* FBS — ``FBS`` and ``EXPRESS`` (the seller packs from its own warehouse, the Market delivers);
+* DBS — ``DBS`` (the seller delivers; only these orders carry the buyer's address, and the
+  buyer's name and phone come from ``GET v2/campaigns/{campaignId}/orders/{orderId}/buyer``);
+* FBO — ``FBY`` (the Market packs and delivers from its fulfilment warehouses).
+
+``LAAS`` orders (placed by the seller on other platforms, only delivered by the Market) are
+not Market sales: they are never asked for.  When an order has no ``programType`` the
+delivery partner decides: the shop delivers → DBS, otherwise FBS.
+
+Calls:
+
+* Orders: ``POST v1/businesses/{businessId}/orders`` (it replaced ``GET
+  v2/campaigns/{campaignId}/orders``), ``pageToken`` + ``limit`` (at most 50) in the query,
+  filters in the body.  Two queries per import window: orders *created* in the window
+  (``dates.creationDateFrom/To``: Moscow dates, the end date not included, at most 30 days
+  apart — longer windows are cut in pieces; the exact creation time is then checked here), and
+  orders still open (``PENDING``/``PROCESSING``) *updated* in the window (``updateDateFrom/To``,
+  ISO 8601; the creation dates default to the last 30 days).  Only real orders (``fake:
+  false``) of the account's campaigns and models.  Orders not yet paid or placed
+  (``PLACING``, ``RESERVED``, ``UNPAID``) are not asked for: they come once they reach
+  ``PROCESSING``.
+* States of known orders: the same method filtered by ``orderIds`` (50 per call).
+* Catalogue: ``POST v2/businesses/{businessId}/offer-mappings`` (``pageToken`` paging).
+* Warehouses: ``GET v2/campaigns`` (the model of each campaign), ``POST
+  v2/businesses/{businessId}/warehouses`` (the seller's warehouses of FBS/DBS campaigns) and
+  ``GET v2/warehouses`` (the Market's fulfilment warehouses, for FBY).
+
+Prices: an item's ``prices`` are totals for all its units: ``payment`` (money) + ``cashback``
+(Plus points) is what the buyer paid; ``subsidy`` (what the Market pays the seller on top) is
+not part of the buyer's price.  The unit price is that total divided by ``count``; when the
+division does not come out in whole kopecks the item becomes two lines (some units one kopeck
+dearer) so that the order's total stays exact.  Currency ``RUR`` is the rouble (``RUB``).
+
+Times: the v1 orders give ISO 8601 with an offset; a time without one (and the v2 form
+``DD-MM-YYYY HH:MM:SS``) is Moscow time.
+
+Limits: ``getBusinessOrders`` is documented at 10 000 requests an hour (and 6 in parallel);
+the adapter keeps to 2.5 requests a second with a burst of 50, at most 9 050 in any hour.  The
+Market answers "too many requests" with **420** and ``X-RateLimit-Resource-Until`` (an RFC 822
+date), which the transport obeys.
+"""
+import dataclasses
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_DOWN, Decimal
+
+from . import orders as o
+from .base import Adapter, CatalogItem, Warehouse
+from .transport import ApiError, AuthError, RateLimiter
+
+MSK = timezone(timedelta(hours=3), "MSK")
+
+#: status -> neutral state (PROCESSING depends on the substatus, see :func:`status_state`)
+STATUS_STATES = {
+    "PLACING": o.NEW,
+    "RESERVED": o.NEW,
+    "UNPAID": o.NEW,
+    "PENDING": o.NEW,
+    "PROCESSING": o.NEW,
+    "DELIVERY": o.SHIPPED,
+    "PICKUP": o.SHIPPED,  # at the pickup point, not yet received
+    "DELIVERED": o.DELIVERED,
+    "PARTIALLY_RETURNED": o.DELIVERED,
+    "RETURNED": o.CANCELLED,
+    "CANCELLED": o.CANCELLED,
+}
+#: substatuses of PROCESSING past "to be packed"
+PROCESSING_SUBSTATES = {
+    "PACKAGING": o.PROCESSING,
+    "READY_TO_SHIP": o.PROCESSING,
+    "SHIPPED": o.SHIPPED,  # handed over, the status follows
+}
+#: statuses asked for orders created in the window (not PLACING/RESERVED/UNPAID: not orders yet)
+IMPORT_STATUSES = ("PENDING", "PROCESSING", "DELIVERY", "PICKUP", "DELIVERED", "CANCELLED",
+                   "PARTIALLY_RETURNED", "RETURNED")
+#: statuses of an order still in the seller's hands
+OPEN_STATUSES = ("PENDING", "PROCESSING")
+#: programType -> scheme
+PROGRAM_SCHEMES = {"FBS": o.FBS, "EXPRESS": o.FBS, "DBS": o.DBS, "FBY": o.FBO}
+SCHEME_PROGRAMS = {o.FBS: ("FBS", "EXPRESS"), o.DBS: ("DBS",), o.FBO: ("FBY",)}
+#: placementType of a campaign -> scheme of its warehouses
+PLACEMENT_SCHEMES = {"FBS": o.FBS, "DBS": o.DBS, "FBY": o.FBO}
+CURRENCIES = {"RUR": "RUB"}
+#: the Market's statuses of the buyer's call (GET .../buyer answers only in these)
+BUYER_STATUSES = ("PROCESSING", "DELIVERY", "PICKUP")
+
+_WORD = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_DMY = re.compile(r"^(\d{2})-(\d{2})-(\d{4})(?: (\d{2}):(\d{2})(?::(\d{2}))?)?$")
+MAX_LINES = 500
+MAX_REGION_DEPTH = 10
+EARLIEST = datetime(2010, 1, 1, tzinfo=timezone.utc)
+KOPECK = o.KOPECK
+
+
+# --- parsers -------------------------------------------------------------------------------------
+
+def _number_id(value, label, ext=None):
+    """A Market numeric id (order, campaign, shipment, SKU): a positive integer, at most 20 digits.
+    A string of digits is taken too."""
+    if isinstance(value, bool) or value is None or value == "":
+        raise o.PayloadError(f"missing {label}", ext)
+    if isinstance(value, int):
+        if value <= 0:
+            raise o.PayloadError(f"{label} must be a positive number (got {value})", ext)
+        text = str(value)
+    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        text = value.strip().lstrip("0") or "0"
+        if text == "0":
+            raise o.PayloadError(f"{label} must be a positive number", ext)
+    else:
+        raise o.PayloadError(f"{label} is not a Yandex Market id: {str(value)[:24]!r}", ext)
+    if len(text) > 20:
+        raise o.PayloadError(f"{label} is not a Yandex Market id: {text[:24]!r}…", ext)
+    return text
+
+
+def _order_id(raw):
+    return _number_id(o.require(raw, "orderId"), "orderId")
+
+
+def _required_text(value, label, ext, max_len):
+    cleaned = o.text(value, label, ext, max_len=max_len)
+    if not cleaned:
+        raise o.PayloadError(f"{label} is empty", ext)
+    return cleaned
+
+
+def _word(value, label, ext, required=True):
+    if value is None or value == "":
+        if required:
+            raise o.PayloadError(f"missing {label}", ext)
+        return ""
+    if not isinstance(value, str) or not _WORD.match(value):
+        raise o.PayloadError(f"{label} is not a status word: {str(value)[:40]!r}", ext)
+    return value
+
+
+def status_state(status, substatus="", ext=None):
+    """The neutral state of a status (and substatus); PayloadError for an unknown status."""
+    status = _word(status, "status", ext)
+    substatus = _word(substatus, "substatus", ext, required=False)
+    state = STATUS_STATES.get(status)
+    if state is None:
+        raise o.PayloadError(f"unknown Yandex Market status '{status}'", ext)
+    if status == "PROCESSING":
+        state = PROCESSING_SUBSTATES.get(substatus, o.NEW)
+    return state
+
+
+def _status(raw, ext):
+    status = o.require(raw, "status", ext)
+    substatus = raw.get("substatus")
+    state = status_state(status, substatus, ext)
+    return state, f"{status} / {substatus}" if substatus else status
+
+
+def parse_time(value, label, ext=None):
+    """An aware UTC time from ISO 8601 (a time without an offset is Moscow time) or the v2 form
+    ``DD-MM-YYYY HH:MM:SS`` (Moscow time).  Out of 2010 … a week ahead -> PayloadError."""
+    if isinstance(value, bool) or value is None or value == "":
+        raise o.PayloadError(f"missing {label}", ext)
+    if not isinstance(value, str) or len(value) > 40:
+        raise o.PayloadError(f"{label} is not a valid time: {str(value)[:40]!r}", ext)
+    try:
+        match = _DMY.match(value.strip())
+        if match:
+            day, month, year, hour, minute, second = match.groups()
+            moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        else:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        raise o.PayloadError(f"{label} is not a valid time: {value[:40]!r}", ext) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=MSK)
+    moment = moment.astimezone(timezone.utc)
+    if moment < EARLIEST or moment > datetime.now(timezone.utc) + timedelta(days=7):
+        raise o.PayloadError(f"{label} is out of range: {moment.isoformat()}", ext)
+    return moment
+
+
+def _amount(block, label, ext, required=True):
+    """(Decimal, currency) of a ``CurrencyValueDTO`` ``{value, currencyId}``; (0, None) when absent
+    and not required."""
+    if block is None:
+        if required:
+            raise o.PayloadError(f"missing {label}", ext)
+        return Decimal(0), None
+    if not isinstance(block, dict):
+        raise o.PayloadError(f"{label} is not an object", ext)
+    value = block.get("value")
+    if isinstance(value, str) and len(value) > 32:
+        raise o.PayloadError(f"{label} is not a number: {value[:20]!r}…", ext)
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise o.PayloadError(f"{label} value is not a number", ext)
+    amount = o.money(value, f"{label} value", ext)
+    currency = block.get("currencyId")
+    if not isinstance(currency, str) or not _CURRENCY.match(currency):
+        raise o.PayloadError(f"{label} currencyId is not a currency code: {str(currency)[:20]!r}", ext)
+    return amount, CURRENCIES.get(currency, currency)
+
+
+def _count(value, label, ext):
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and re.fullmatch(r"\d{1,9}", value.strip()):
+            value = int(value)
+        else:
+            raise o.PayloadError(f"{label} must be a whole number", ext)
+    return o.quantity(value, label, ext)
+
+
+def _item_lines(item, i, ext):
+    label = f"item {i}"
+    if not isinstance(item, dict):
+        raise o.PayloadError(f"{label} is not an object", ext)
+    offer = _required_text(o.require(item, "offerId", ext), f"{label} offerId", ext, 255)
+    name = _required_text(o.require(item, "offerName", ext), f"{label} offerName", ext, 1000)
+    count = _count(o.require(item, "count", ext), f"{label} count", ext)
+    prices = item.get("prices")
+    if prices is None:
+        raise o.PayloadError(f"{label} has no prices", ext)
+    if not isinstance(prices, dict):
+        raise o.PayloadError(f"{label} prices is not an object", ext)
+    payment, currency = _amount(prices.get("payment"), f"{label} prices.payment", ext)
+    cashback, cashback_currency = _amount(prices.get("cashback"), f"{label} prices.cashback", ext,
+                                          required=False)
+    if cashback_currency and cashback_currency != currency:
+        raise o.PayloadError(f"{label} prices in several currencies: {currency}, {cashback_currency}", ext)
+    item_ref = item.get("marketSku")
+    item_ref = _number_id(item_ref, f"{label} marketSku", ext) if item_ref not in (None, "") else ""
+    marks = []
+    instances = item.get("instances")
+    if isinstance(instances, list):
+        for inst in instances[:1000]:
+            if isinstance(inst, dict) and isinstance(inst.get("cis"), str) and 0 < len(inst["cis"]) <= 200:
+                marks.append(inst["cis"])
+    total = (payment + cashback).quantize(KOPECK)
+    unit = (total / count).quantize(KOPECK, rounding=ROUND_DOWN)
+    rest = int((total - unit * count) / KOPECK)  # kopecks left: 0 … count-1
+    common = {"offer_code": offer, "name": name, "item_id": item_ref, "marking_codes": tuple(marks)}
+    if not rest:
+        return [o.OrderLine(quantity=count, price=unit, **common)], currency
+    # the total does not divide in whole kopecks: `rest` units one kopeck dearer, the total exact
+    return [o.OrderLine(quantity=count - rest, price=unit, **common),
+            o.OrderLine(quantity=Decimal(rest), price=unit + KOPECK, **common)], currency
+
+
+def _lines(raw, ext):
+    items = o.as_list(o.require(raw, "items", ext), "items", ext)
+    if len(items) > MAX_LINES:
+        raise o.PayloadError(f"items has {len(items)} entries (at most {MAX_LINES})", ext)
+    lines, currencies = [], set()
+    for i, item in enumerate(items, 1):
+        item_lines, currency = _item_lines(item, i, ext)
+        lines.extend(item_lines)
+        currencies.add(currency)
+    if len(currencies) > 1:
+        raise o.PayloadError(f"items in several currencies: {', '.join(sorted(currencies))}", ext)
+    return tuple(lines), currencies.pop()
+
+
+def _scheme(raw, delivery, ext):
+    program = raw.get("programType")
+    if program not in (None, ""):
+        program = _word(program, "programType", ext)
+        if program == "LAAS":
+            raise o.PayloadError("a LaaS order (placed outside the Market) is not a Market sale", ext)
+        scheme = PROGRAM_SCHEMES.get(program)
+        if scheme is None:
+            raise o.PayloadError(f"unknown Yandex Market programType '{program}'", ext)
+        return scheme
+    partner = delivery.get("deliveryPartnerType")
+    return o.DBS if partner == "SHOP" else o.FBS
+
+
+def _delivery(raw, ext):
+    delivery = o.require(raw, "delivery", ext)
+    if not isinstance(delivery, dict):
+        raise o.PayloadError("delivery is not an object", ext)
+    return delivery
+
+
+def _warehouse(delivery, ext):
+    value = delivery.get("warehouseId")
+    if value in (None, ""):
+        return ""
+    return o.ident(value, "delivery.warehouseId", ext)
+
+
+def _region_name(region, ext):
+    """The federal subject (REPUBLIC) of a region tree, else the top non-country region."""
+    found = ""
+    for _ in range(MAX_REGION_DEPTH):
+        if region is None:
+            break
+        if not isinstance(region, dict):
+            raise o.PayloadError("delivery region is not an object", ext)
+        name = o.text(region.get("name"), "region name", ext, required=False, max_len=300)
+        kind = region.get("type")
+        if kind == "REPUBLIC":
+            return name
+        if kind not in ("COUNTRY", "CONTINENT") and name:
+            found = name
+        region = region.get("parent")
+    return found
+
+
+def _customer(delivery, ext):
+    """Address of a DBS order (courier or pickup block), as the Odoo side reads it."""
+    result = {}
+    for key in ("courier", "pickup"):
+        block = delivery.get(key)
+        if block is None:
+            continue
+        if not isinstance(block, dict):
+            raise o.PayloadError(f"delivery.{key} is not an object", ext)
+        address = block.get("address")
+        if address is not None:
+            if not isinstance(address, dict):
+                raise o.PayloadError(f"delivery.{key}.address is not an object", ext)
+
+            def part(name, label=None, prefix=""):
+                value = o.text(address.get(name), f"address {label or name}", ext, required=False, max_len=300)
+                return f"{prefix}{value}" if value else ""
+
+            result["zip"] = part("postcode")
+            result["city"] = part("city")
+            street = [part("street"), part("house", prefix="д. "), part("block", prefix="корп. "),
+                      part("apartment", prefix="кв. ")]
+            result["address"] = ", ".join(p for p in street if p)
+        region = _region_name(block.get("region"), ext)
+        if region:
+            result["region"] = region
+        break
+    return {k: v for k, v in result.items() if v}
+
+
+def _guarded(parse):
+    def wrapper(raw, *args, **kwargs):
+        try:
+            return parse(raw, *args, **kwargs)
+        except o.PayloadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a parser answers PayloadError, never anything else
+            ext = None
+            if isinstance(raw, dict):
+                try:
+                    ext = _number_id(raw.get("orderId"), "orderId")
+                except o.PayloadError:
+                    ext = None
+            raise o.PayloadError(f"unreadable order ({type(exc).__name__})", ext, raw) from None
+    wrapper.__name__ = parse.__name__
+    wrapper.__doc__ = parse.__doc__
+    return wrapper
+
+
+@_guarded
+def parse_order(raw):
+    """An order of ``POST v1/businesses/{businessId}/orders`` (``BusinessOrderDTO``) -> Order."""
+    if not isinstance(raw, dict):
+        raise o.PayloadError(f"an order must be an object, got {type(raw).__name__}", None, raw)
+    try:
+        ext = _order_id(raw)
+    except o.PayloadError as err:
+        err.raw = raw
+        raise
+    try:
+        campaign = _number_id(o.require(raw, "campaignId", ext), "campaignId", ext)
+        state, status_text = _status(raw, ext)
+        created = parse_time(o.require(raw, "creationDate", ext), "creationDate", ext)
+        delivery = _delivery(raw, ext)
+        scheme = _scheme(raw, delivery, ext)
+        lines, currency = _lines(raw, ext)
+        return o.Order(
+            marketplace="yandex", external_id=ext, scheme=scheme, state=state, created_at=created,
+            lines=lines, secondary_ref=campaign, warehouse_ref=_warehouse(delivery, ext), currency=currency,
+            customer=_customer(delivery, ext) if scheme == o.DBS else {}, status_text=status_text,
+        )
+    except o.PayloadError as err:
+        err.external_id = err.external_id or ext
+        err.raw = raw
+        raise
+
+
+def parse_state(raw):
+    """(external id, state, status_text) of an order of the orders list, for ``fetch_states``."""
+    if not isinstance(raw, dict):
+        raise o.PayloadError("an order must be an object")
+    ext = _order_id(raw)
+    state, status_text = _status(raw, ext)
+    return ext, state, status_text
+
+
+def parse_buyer(raw):
+    """The buyer of ``GET .../buyer`` (``result``) -> {name, phone}; {} when unusable."""
+    if not isinstance(raw, dict):
+        return {}
+    try:
+        name = " ".join(filter(None, (
+            o.text(raw.get(key), key, required=False, max_len=200)
+            for key in ("lastName", "firstName", "middleName"))))
+        phone = o.text(raw.get("phone"), "phone", required=False, max_len=40)
+    except o.PayloadError:
+        return {}
+    return {k: v for k, v in (("name", name), ("phone", phone)) if v}
+
+
+def parse_catalog_item(entry):
+    """One ``offerMappings`` entry -> CatalogItem, or None when it is unusable."""
+    if not isinstance(entry, dict):
+        return None
+    offer = entry.get("offer")
+    if not isinstance(offer, dict):
+        return None
+    try:
+        code = _required_text(offer.get("offerId"), "offerId", None, 255)
+        name = o.text(offer.get("name"), "name", required=False) or code
+        barcodes = offer.get("barcodes") or []
+        barcodes = tuple(
+            b.strip() for b in barcodes if isinstance(b, str) and 0 < len(b.strip()) <= 64
+            and b.strip().isprintable() and "<" not in b
+        ) if isinstance(barcodes, list) else ()
+        sku = ""
+        mapping = entry.get("mapping")
+        if isinstance(mapping, dict) and mapping.get("marketSku") not in (None, ""):
+            sku = _number_id(mapping["marketSku"], "marketSku")
+        extra = {}
+        price = offer.get("basicPrice")
+        if isinstance(price, dict):
+            try:
+                amount, currency = _amount(price, "basicPrice", None)
+                if currency == "RUB":
+                    extra["price"] = str(amount)
+            except o.PayloadError:
+                pass
+        return CatalogItem(offer_code=code, name=name, barcodes=barcodes, item_id=sku, extra=extra)
+    except o.PayloadError:
+        return None
+
+
+# --- the adapter -------------------------------------------------------------------------------
+
+def _moment(value):
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _iso(moment, up=False):
+    """ISO 8601 in Moscow time, whole seconds (rounded down; ``up``: up)."""
+    moment = _moment(moment)
+    if up and moment.microsecond:
+        moment += timedelta(seconds=1)
+    return moment.replace(microsecond=0).astimezone(MSK).isoformat()
+
+
+class YandexAdapter(Adapter):
+    marketplace = "yandex"
+    default_base_url = "https://api.partner.market.yandex.ru"
+    credential_fields = ("api_key",)
+
+    #: orders a page (the Market's maximum is 50)
+    page_size = 50
+    #: offer mappings a page (at most 100)
+    catalog_page_size = 100
+    #: warehouses a page (at most 30); campaigns a page (at most 100)
+    warehouse_page_size = 30
+    campaign_page_size = 100
+    #: no paging loop goes further than this
+    max_pages = 500
+    #: known orders read by one fetch_states (50 a call)
+    max_state_refs = 500
+    #: buyer look-ups (one call each) in one fetch_orders
+    max_buyer_calls = 200
+    #: a window longer than this is cut (creation dates at most 30 days apart, end excluded)
+    max_window = timedelta(days=28)
+
+    @classmethod
+    def auth_headers(cls, credentials):
+        key = str((credentials or {}).get("api_key") or "").strip()
+        if not key:
+            raise AuthError("Yandex Market: missing credentials: api_key")
+        if len(key) > 500 or not key.isprintable():
+            raise AuthError("Yandex Market: the Api-Key has characters a key cannot have")
+        return {"Api-Key": key}
+
+    @classmethod
+    def make_rate_limiter(cls, clock=None, sleep=None):
+        kwargs = {}
+        if clock is not None:
+            kwargs["clock"] = clock
+        if sleep is not None:
+            kwargs["sleep"] = sleep
+        # documented: getBusinessOrders 10 000 requests an hour; 50 + 2.5/s * 3600 = 9 050 an hour at most
+        return RateLimiter(rate=2.5, burst=50, **kwargs)
+
+    # --- settings ------------------------------------------------------------------------
+    def _business_id(self):
+        value = self.settings.get("business_id")
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit() \
+                or int(value) <= 0:
+            raise ApiError("Yandex Market: the business ID (кабинет) of the account is not set")
+        return int(value)
+
+    def _campaign_ids(self):
+        result = []
+        for value in self.settings.get("campaign_ids") or ():
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int) and value > 0 or isinstance(value, str) and value.strip().isdigit():
+                if int(value) > 0 and int(value) not in result:
+                    result.append(int(value))
+        return result
+
+    def _schemes(self):
+        schemes = self.settings.get("schemes")
+        return set(schemes) if schemes is not None else {o.FBS, o.DBS, o.FBO}
+
+    # --- calls ----------------------------------------------------------------------------
+    @staticmethod
+    def _shape_error(path, what):
+        return ApiError(f"Yandex Market {path}: unexpected answer ({what})", 200)
+
+    def _pages(self, method, path, endpoint, limit, body=None, unwrap=None, key="orders"):
+        """Every item of a ``pageToken``-paged list.  ``unwrap``: the answer's envelope key
+        (``result``) or None when the list is at the top level."""
+        seen = set()
+        token = None
+        for _ in range(self.max_pages):
+            params = {"limit": limit}
+            if token:
+                params["pageToken"] = token
+            page = self.transport.request(method, path, endpoint=endpoint, params=params, json_body=body)
+            if unwrap:
+                page = page.get(unwrap) if isinstance(page, dict) else None
+            if not isinstance(page, dict):
+                raise self._shape_error(endpoint, "not an object")
+            items = page.get(key)
+            if not isinstance(items, list):
+                raise self._shape_error(endpoint, f"no list of {key}")
+            yield from items
+            paging = page.get("paging")
+            token = paging.get("nextPageToken") if isinstance(paging, dict) else None
+            if token in (None, ""):
+                return
+            if not isinstance(token, str) or len(token) > 2000:
+                raise self._shape_error(endpoint, "an unusable nextPageToken")
+            if token in seen:
+                raise self._shape_error(endpoint, "the same nextPageToken twice: paging stopped")
+            seen.add(token)
+        raise ApiError(f"Yandex Market {endpoint}: paging did not end after {self.max_pages} pages", 200)
+
+    def _orders(self, body):
+        endpoint = "/v1/businesses/{businessId}/orders"
+        path = f"/v1/businesses/{self._business_id()}/orders"
+        return self._pages("POST", path, endpoint, self.page_size, body=body)
+
+    def _campaigns(self):
+        """{campaign id: (placementType, name)} of the key's business, from ``GET v2/campaigns``;
+        also the business (id, name)."""
+        campaigns, business = {}, None
+        for row in self._pages("GET", "/v2/campaigns", "/v2/campaigns", self.campaign_page_size,
+                               key="campaigns"):
+            if not isinstance(row, dict):
+                continue
+            try:
+                ref = int(_number_id(row.get("id"), "campaign id"))
+            except o.PayloadError:
+                continue
+            placement = row.get("placementType") if isinstance(row.get("placementType"), str) else ""
+            try:
+                name = o.text(row.get("domain"), "domain", required=False, max_len=200)
+            except o.PayloadError:
+                name = ""
+            campaigns[ref] = (placement, name or str(ref))
+            info = row.get("business")
+            if business is None and isinstance(info, dict):
+                try:
+                    bid = int(_number_id(info.get("id"), "business id"))
+                    business = (bid, o.text(info.get("name"), "business name", required=False, max_len=300))
+                except o.PayloadError:
+                    pass
+        return campaigns, business
+
+    # --- the interface --------------------------------------------------------------------
+    def test_connection(self):
+        campaigns, business = self._campaigns()
+        wanted = self.settings.get("business_id")
+        if business and wanted not in (None, "", 0) and str(wanted).strip() != str(business[0]):
+            raise ApiError(f"Yandex Market: the Api-Key belongs to business {business[0]}, "
+                           f"not to the business {str(wanted)[:20]} of the account", 0)
+        missing = [c for c in self._campaign_ids() if c not in campaigns]
+        if missing:
+            raise ApiError("Yandex Market: campaign(s) not in this business: "
+                           + ", ".join(map(str, missing[:10])), 0)
+        selected = self._campaign_ids() or sorted(campaigns)
+        shown = ", ".join(f"{campaigns[c][1]} ({campaigns[c][0] or '?'})" for c in selected[:4])
+        if len(selected) > 4:
+            shown += ", …"
+        who = f"business {business[1] or '?'} ({business[0]})" if business else "connected"
+        return f"Yandex Market: {who}, {len(selected)} campaign(s): {shown or 'none'}"
+
+    def fetch_orders(self, since, until):
+        since, until = _moment(since), _moment(until)
+        programs = sorted({p for s in self._schemes() for p in SCHEME_PROGRAMS.get(s, ())})
+        if not programs or until < since:
+            return []
+        base = {"programTypes": programs, "fake": False}
+        campaigns = self._campaign_ids()
+        found = {}
+
+        def take(raw, start=None, end=None):
+            try:
+                order = parse_order(raw)
+            except o.PayloadError as err:
+                found.setdefault(err.external_id or f"#error{len(found)}", err)
+                return
+            if start is not None and not start <= order.created_at <= end:
+                return  # created on the same day, outside the window
+            found.setdefault(order.external_id, order)
+
+        for chunk in [campaigns[i:i + 50] for i in range(0, len(campaigns), 50)] or [None]:
+            scope = dict(base, campaignIds=chunk) if chunk else dict(base)
+            start = since
+            while True:
+                end = min(until, start + self.max_window)
+                created = dict(scope, statuses=list(IMPORT_STATUSES), dates={
+                    "creationDateFrom": start.astimezone(MSK).date().isoformat(),
+                    "creationDateTo": (end.astimezone(MSK).date() + timedelta(days=1)).isoformat()})
+                for raw in self._orders(created):
+                    take(raw, start, end)
+                # still open, changed in the window (created in the last 30 days, the default)
+                changed = dict(scope, statuses=list(OPEN_STATUSES), dates={
+                    "updateDateFrom": _iso(start), "updateDateTo": _iso(end, up=True)})
+                for raw in self._orders(changed):
+                    take(raw)
+                if end >= until:
+                    break
+                start = end
+        result = list(found.values())
+        return self._with_buyers(result)
+
+    def _with_buyers(self, result):
+        """DBS orders the seller delivers: the buyer's name and phone (``GET .../buyer``)."""
+        calls = 0
+        for i, order in enumerate(result):
+            if not isinstance(order, o.Order) or order.scheme != o.DBS:
+                continue
+            if order.status_text.split(" ", 1)[0] not in BUYER_STATUSES or calls >= self.max_buyer_calls:
+                continue
+            calls += 1
+            endpoint = "/v2/campaigns/{campaignId}/orders/{orderId}/buyer"
+            path = f"/v2/campaigns/{order.secondary_ref}/orders/{order.external_id}/buyer"
+            try:
+                answer = self.transport.request("GET", path, endpoint=endpoint)
+            except ApiError as exc:
+                if exc.status in (400, 403, 404):
+                    continue  # no buyer data for this one (status moved on, no access): the address stays
+                raise
+            buyer = parse_buyer(answer.get("result") if isinstance(answer, dict) else None)
+            if buyer:
+                result[i] = dataclasses.replace(order, customer=dict(order.customer, **buyer))
+        return result
+
+    def fetch_states(self, refs):
+        """The orders list filtered by ``orderIds`` (50 a call, at most :attr:`max_state_refs`);
+        an order the Market does not return is left out, so is an unreadable one."""
+        ids = []
+        for ref in refs:
+            try:
+                ident = int(_number_id(ref.external_id, "order id"))
+            except o.PayloadError:
+                continue
+            if ident not in ids:
+                ids.append(ident)
+        ids = ids[: self.max_state_refs]
+        states = {}
+        for i in range(0, len(ids), 50):
+            for raw in self._orders({"orderIds": ids[i:i + 50]}):
+                try:
+                    ext, state, status_text = parse_state(raw)
+                except o.PayloadError:
+                    continue
+                states[ext] = (state, status_text)
+        return states
+
+    def fetch_catalog(self):
+        business = self._business_id()
+        endpoint = "/v2/businesses/{businessId}/offer-mappings"
+        for entry in self._pages("POST", f"/v2/businesses/{business}/offer-mappings", endpoint,
+                                 self.catalog_page_size, body={}, unwrap="result", key="offerMappings"):
+            item = parse_catalog_item(entry)
+            if item is not None:
+                yield item
+
+    def fetch_warehouses(self):
+        business = self._business_id()
+        campaigns, _business = self._campaigns()
+        selected = [c for c in (self._campaign_ids() or sorted(campaigns)) if c in campaigns]
+        schemes = self._schemes()
+        own = [c for c in selected if PLACEMENT_SCHEMES.get(campaigns[c][0]) in (o.FBS, o.DBS)]
+        result, seen = [], set()
+        endpoint = "/v2/businesses/{businessId}/warehouses"
+        for i in range(0, len(own), 25):
+            body = {"campaignIds": own[i:i + 25]}
+            for row in self._pages("POST", f"/v2/businesses/{business}/warehouses", endpoint,
+                                   self.warehouse_page_size, body=body, unwrap="result", key="warehouses"):
+                if not isinstance(row, dict):
+                    continue
+                try:
+                    ref = _number_id(row.get("id"), "warehouse id")
+                    campaign = int(_number_id(row.get("campaignId"), "campaignId"))
+                    name = o.text(row.get("name"), "name", required=False, max_len=200) or ref
+                except o.PayloadError:
+                    continue
+                scheme = PLACEMENT_SCHEMES.get(campaigns.get(campaign, ("",))[0])
+                if scheme not in (o.FBS, o.DBS) or ref in seen:
+                    continue
+                seen.add(ref)
+                result.append(Warehouse(ref=ref, name=name, scheme=scheme))
+        if o.FBO in schemes and any(campaigns[c][0] == "FBY" for c in selected):
+            answer = self.transport.request("GET", "/v2/warehouses", endpoint="/v2/warehouses")
+            body = answer.get("result") if isinstance(answer, dict) else None
+            rows = body.get("warehouses") if isinstance(body, dict) else None
+            if not isinstance(rows, list):
+                raise self._shape_error("/v2/warehouses", "no list of warehouses")
+            for row in rows:
+                if not isinstance(row, dict):
+                    continue
+                try:
+                    ref = _number_id(row.get("id"), "warehouse id")
+                    name = o.text(row.get("name"), "name", required=False, max_len=200) or ref
+                except o.PayloadError:
+                    continue
+                if ref not in seen:
+                    seen.add(ref)
+                    result.append(Warehouse(ref=ref, name=name, scheme=o.FBO))
+        return result
+
+
+__all__ = ["YandexAdapter", "parse_order", "parse_state", "parse_buyer", "parse_catalog_item", "parse_time",
+           "status_state", "STATUS_STATES", "IMPORT_STATUSES", "OPEN_STATUSES"]
