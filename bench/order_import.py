@@ -1,0 +1,204 @@
+"""Benchmark: order import against the bare ORM, queries per order, exactly-once.
+
+    python3 bench/order_import.py [--orders 1000] [--db mp_bench] [--keep]
+
+Needs Odoo 18 (importable, or ODOO_PATH) and a local PostgreSQL; creates (and drops) its own
+database.  The emulator runs in this process without spec validation (the tests validate;
+here it would only burn the CPU the import is measured on).  Prints ``name: value`` lines:
+
+- ``orders_per_s``: orders imported a second (fetch over HTTP, mapping, sale order,
+  confirmation and reservation, bindings, sync log);
+- ``bare_orm_orders_per_s``: the same orders created and confirmed with the ORM directly
+  (``sale.order`` create + ``action_confirm``), in the same run and database;
+- ``ratio``: the first over the second (target >= 0.85);
+- ``queries_per_order`` for the full batch and ``queries_per_order_small`` for a batch a
+  tenth its size (must not grow with the batch);
+- ``sale_orders_after_reimport`` and ``sale_orders_after_two_processes``: the same orders
+  imported again, then by two processes started at once on fresh accounts: both must equal
+  the number of orders.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+if os.environ.get("ODOO_PATH"):
+    sys.path.insert(0, os.environ["ODOO_PATH"])
+
+MARKETPLACES = ("wildberries", "ozon", "yandex")
+
+
+def sh(*cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def create_database(db, addons_path):
+    for tool in (["dropdb", "--if-exists", db], ["createdb", db]):
+        try:
+            sh(*tool)
+        except subprocess.CalledProcessError:
+            sh(tool[0], "-U", "postgres", *tool[1:], *(["-O", os.environ.get("PGUSER") or os.getlogin()]
+                                                       if tool[0] == "createdb" else []))
+    from tests.odoo_env import db_options
+
+    subprocess.run([sys.executable, "-m", "odoo", "-d", db, f"--addons-path={addons_path}",
+                    "-i", "marketplace_connector", "--without-demo=all", "--stop-after-init",
+                    "--log-level=warn", *db_options()], check=True)
+
+
+def setup_accounts(env, emulator, suffix=""):
+    from tests.integration.common import account_values
+
+    warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+    accounts = env["marketplace.account"]
+    for mp in MARKETPLACES:
+        account = accounts.create(account_values(emulator, mp, warehouse, name=f"{mp}{suffix}"))
+        account.action_import_warehouses()
+        account.action_import_catalog()
+        fbo = account.warehouse_mapping_ids.filtered(lambda w: w.scheme == "fbo")
+        if fbo:
+            fbo.location_id = warehouse.lot_stock_id
+        account.import_days = 2
+        accounts |= account
+    return accounts
+
+
+def bare_orm(env, accounts, orders_by_account):
+    """The same orders, straight through the ORM: create + confirm."""
+    Mapping = env["marketplace.product.mapping"]
+    SaleOrder = env["sale.order"].with_context(tracking_disable=True, mail_create_nolog=True)
+    count = 0
+    started = time.perf_counter()
+    for account in accounts:
+        products = {m.offer_code: m.product_id.id for m in Mapping.search([("account_id", "=", account.id)])}
+        for order in orders_by_account[account.id]:
+            sale = SaleOrder.create({
+                "partner_id": account.partner_id.id,
+                "warehouse_id": account.warehouse_id.id,
+                "date_order": order.created_at.replace(tzinfo=None),
+                "client_order_ref": order.external_id,
+                "order_line": [(0, 0, {"product_id": products[ln.offer_code],
+                                       "product_uom_qty": float(ln.quantity),
+                                       "price_unit": float(ln.price)}) for ln in order.lines],
+            })
+            sale.action_confirm()
+            count += 1
+    return count, time.perf_counter() - started
+
+
+def timed_import(env, accounts):
+    cr = env.cr
+    before = cr.sql_log_count
+    started = time.perf_counter()
+    for account in accounts:
+        assert account._run_order_import(timeout=(5.0, 30.0)), account.last_error
+    return time.perf_counter() - started, cr.sql_log_count - before
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--db", default="mp_bench")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    from tests.emulator import MarketplaceEmulator
+    from tests.emulator.data import default_catalog
+    from tests.integration.common import create_products
+    from tests.odoo_env import environment, odoo_addons_path
+
+    addons_path = odoo_addons_path(REPO)
+    create_database(args.db, addons_path)
+    emulator = MarketplaceEmulator(seed=42, validate=False).start()
+    n = args.orders
+    per_mp = [n // 3 + (1 if i < n % 3 else 0) for i in range(3)]
+    small = max(n // 10, 3)
+    figures = {}
+    try:
+        with environment(args.db, addons_path) as env:
+            env = env(context=dict(env.context, tracking_disable=True))
+            warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+            create_products(env, default_catalog(), warehouse.lot_stock_id, qty=100000)
+            accounts = setup_accounts(env, emulator)
+            env.cr.commit()
+
+            # warm-up and the small batch: queries per order must not grow with the batch
+            for mp, count in zip(MARKETPLACES, [small // 3 + 1] * 3):
+                emulator.apps[mp].add_orders(count, created_at=None)
+            seconds, queries = timed_import(env, accounts)
+            small_count = env["sale.order"].search_count([("marketplace_account_id", "in", accounts.ids)])
+            figures["queries_per_order_small"] = round(queries / small_count, 1)
+            env.cr.commit()
+
+            # the measured batch
+            for mp, count in zip(MARKETPLACES, per_mp):
+                emulator.apps[mp].add_orders(count)
+            now = env.cr.now()
+            orders_by_account = {}
+            for account in accounts:
+                since = account.orders_synced_until - timedelta(minutes=account.overlap_minutes)
+                orders = account._get_adapter().fetch_orders(since.replace(tzinfo=timezone.utc),
+                                                             now.replace(tzinfo=timezone.utc))
+                known = set(env["marketplace.order"].search([("account_id", "=", account.id)]).mapped("external_id"))
+                orders_by_account[account.id] = [o for o in orders if getattr(o, "external_id", None)
+                                                 and o.external_id not in known and o.state != "cancelled"]
+            total = sum(len(v) for v in orders_by_account.values())
+
+            env.cr.execute("SAVEPOINT bare")
+            bare_count, bare_seconds = bare_orm(env, accounts, orders_by_account)
+            env.cr.execute("ROLLBACK TO SAVEPOINT bare")
+            env.invalidate_all()
+
+            seconds, queries = timed_import(env, accounts)
+            imported = env["sale.order"].search_count([("marketplace_account_id", "in", accounts.ids)]) - small_count
+            env.cr.commit()
+            figures["orders"] = imported
+            figures["orders_per_s"] = round(imported / seconds, 2)
+            figures["bare_orm_orders_per_s"] = round(bare_count / bare_seconds, 2)
+            figures["ratio"] = round((imported / seconds) / (bare_count / bare_seconds), 3)
+            figures["queries_per_order"] = round(queries / max(imported, 1), 1)
+            assert imported == total, (imported, total)
+
+            # the same orders once more, from the start of the window
+            expected = env["sale.order"].search_count([("marketplace_account_id", "in", accounts.ids)])
+            accounts.write({"orders_synced_until": False})
+            timed_import(env, accounts)
+            env.cr.commit()
+            figures["sale_orders_expected"] = expected
+            figures["sale_orders_after_reimport"] = env["sale.order"].search_count(
+                [("marketplace_account_id", "in", accounts.ids)])
+
+            # two processes at once, on fresh accounts that see the same orders
+            twins = setup_accounts(env, emulator, suffix=" (twin)")
+            env.cr.commit()
+        start_at = time.time() + 8
+        cmd = [sys.executable, "-m", "tests.import_worker", args.db, *map(str, twins.ids),
+               f"--addons-path={addons_path}", f"--start-at={start_at}"]
+        workers = [subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        outputs = [json.loads(w.communicate()[0].strip().splitlines()[-1]) for w in workers]
+        with environment(args.db, addons_path) as env:
+            figures["sale_orders_after_two_processes"] = env["sale.order"].search_count(
+                [("marketplace_account_id", "in", twins.ids)])
+            figures["two_processes_results"] = json.dumps([o["results"] for o in outputs])
+    finally:
+        emulator.stop()
+        import odoo.sql_db
+
+        odoo.sql_db.close_db(args.db)
+        if not args.keep:
+            subprocess.run(["dropdb", "--if-exists", args.db], stderr=subprocess.DEVNULL)
+    for key, value in figures.items():
+        print(f"{key}: {value}")
+    ok = (figures["sale_orders_after_reimport"] == figures["sale_orders_expected"]
+          and figures["sale_orders_after_two_processes"] == figures["sale_orders_expected"])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Base of the Odoo tests: a real database (pytest-odoo), the marketplace emulator over
+loopback, the seller's products and one account per marketplace pointing at the emulator."""
+from odoo.tests.common import TransactionCase
+
+from tests.emulator import MarketplaceEmulator
+from tests.emulator.data import default_catalog
+
+#: model field <- the emulator's credential / setting key
+CREDENTIAL_FIELDS = {
+    "wildberries": {"wb_token": "token"},
+    "ozon": {"ozon_client_id": "client_id", "ozon_api_key": "api_key"},
+    "yandex": {"ym_api_key": "api_key"},
+}
+
+
+def account_values(emulator, marketplace, warehouse, name=None):
+    app = emulator.apps[marketplace]
+    vals = {
+        "name": name or f"{marketplace} (emulator)",
+        "marketplace": marketplace,
+        "environment": "sandbox",
+        "base_url": emulator.base_url(marketplace),
+        "warehouse_id": warehouse.id,
+        "import_days": 2,
+    }
+    for field, key in CREDENTIAL_FIELDS[marketplace].items():
+        vals[field] = str(app.CREDENTIALS[key])
+    if marketplace == "yandex":
+        vals["ym_business_id"] = str(app.SETTINGS["business_id"])
+        vals["ym_campaign_ids"] = ",".join(str(c) for c in app.SETTINGS["campaign_ids"])
+    return vals
+
+
+def create_products(env, catalog, stock_location=None, qty=1000):
+    products = env["product.product"].create([
+        {
+            "name": item["name"],
+            "default_code": item["offer_code"],
+            "barcode": item["barcode"],
+            "list_price": float(item["price"]),
+            "type": "consu",
+            "is_storable": True,
+        }
+        for item in catalog
+    ])
+    if stock_location:
+        env["stock.quant"].with_context(inventory_mode=True).create([
+            {"product_id": p.id, "location_id": stock_location.id, "inventory_quantity": qty}
+            for p in products
+        ]).action_apply_inventory()
+    return products
+
+
+class MarketplaceCase(TransactionCase):
+    """Tests of the connector against the emulator.  Of the emulator's 60 catalogue items,
+    the first 50 exist as products here (by internal reference = article); the last 10 do
+    not, to exercise held orders."""
+
+    test_tags = {"standard", "at_install"}
+    test_module = "marketplace_connector"
+    known_items = 50
+    marketplaces = ("wildberries", "ozon", "yandex")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.emulator = MarketplaceEmulator(seed=11, timeout_delay=1.0).start()
+        cls.addClassCleanup(cls.emulator.stop)
+        cls.catalog = default_catalog()
+        cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.env.company.id)], limit=1)
+        cls.products = create_products(cls.env, cls.catalog[: cls.known_items], cls.warehouse.lot_stock_id)
+        cls.product_by_code = {p.default_code: p for p in cls.products}
+        Account = cls.env["marketplace.account"]
+        cls.accounts = {
+            mp: Account.create(account_values(cls.emulator, mp, cls.warehouse))
+            for mp in cls.marketplaces
+        }
+        for account in cls.accounts.values():
+            account.action_import_warehouses()
+            account.action_import_catalog()
+            fbo = account.warehouse_mapping_ids.filtered(lambda w: w.scheme == "fbo")
+            if fbo:
+                loc = cls.env["stock.location"].create({
+                    "name": f"FBO {account.marketplace}", "usage": "internal",
+                    "location_id": cls.warehouse.view_location_id.id})
+                fbo.location_id = loc
+                cls.env["stock.quant"].with_context(inventory_mode=True).create([
+                    {"product_id": p.id, "location_id": loc.id, "inventory_quantity": 500}
+                    for p in cls.products]).action_apply_inventory()
+
+    def setUp(self):
+        super().setUp()
+        self.sleeps = []
+        self.emulator.faults.clear()
+
+    def run_import(self, account, **kwargs):
+        """The import as the scheduled action runs it, without real sleeping."""
+        kwargs.setdefault("sleep", self.sleeps.append)
+        kwargs.setdefault("timeout", (2.0, 0.5))
+        kwargs.setdefault("backoff_base", 0.01)
+        return account._run_order_import(**kwargs)
+
+    def known_codes(self, count=None):
+        return [item["offer_code"] for item in self.catalog[: self.known_items]][:count]
+
+    def sale_orders(self, account):
+        return self.env["sale.order"].search([("marketplace_account_id", "=", account.id)])

@@ -1,0 +1,152 @@
+from decimal import Decimal
+
+from odoo.exceptions import AccessError
+from odoo.tests.common import new_test_user
+
+from .common import MarketplaceCase
+
+MARKETPLACES = ("wildberries", "ozon", "yandex")
+
+
+class TestOrderImport(MarketplaceCase):
+    def test_orders_become_confirmed_reserved_sale_orders(self):
+        for mp in MARKETPLACES:
+            with self.subTest(marketplace=mp):
+                account = self.accounts[mp]
+                app = self.emulator.apps[mp]
+                ids = app.add_orders(12, offer_codes=self.known_codes(30))
+                self.assertTrue(self.run_import(account))
+                sales = self.sale_orders(account)
+                self.assertEqual(sorted(sales.mapped("marketplace_external_id")), sorted(ids))
+                for sale in sales:
+                    mp_order = app.orders[sale.marketplace_external_id]
+                    binding = self.env["marketplace.order"].search([
+                        ("account_id", "=", account.id),
+                        ("external_id", "=", sale.marketplace_external_id)])
+                    self.assertEqual(binding.import_state, "imported")
+                    self.assertEqual(sale.state, "sale")
+                    # kopeck-exact: what the buyer paid is the sale order's total
+                    self.assertEqual(Decimal(str(sale.amount_total)).quantize(Decimal("0.01")),
+                                     Decimal(str(binding.amount_total)).quantize(Decimal("0.01")))
+                    self.assertEqual(sale.date_order, binding.order_date)
+                    self.assertTrue(sale.picking_ids, "a delivery is created")
+                    self.assertEqual(sale.partner_id, account.partner_id)
+                    self.assertIn(sale.picking_ids.mapped("state")[0], ("assigned", "confirmed", "waiting"))
+                    self.assertTrue(mp_order)
+                reserved = sales.picking_ids.filtered(lambda p: p.state == "assigned")
+                self.assertTrue(reserved, "stock is reserved for the orders")
+
+    def test_import_is_idempotent(self):
+        account = self.accounts["ozon"]
+        ids = self.emulator.ozon.add_orders(15, offer_codes=self.known_codes())
+        self.run_import(account)
+        self.run_import(account)
+        # a full re-run from scratch of the same window
+        account.orders_synced_until = False
+        self.run_import(account)
+        sales = self.sale_orders(account)
+        self.assertEqual(len(sales), len(ids))
+        self.assertEqual(len(set(sales.mapped("marketplace_external_id"))), len(ids))
+        bindings = self.env["marketplace.order"].search([("account_id", "=", account.id)])
+        self.assertEqual(len(bindings), len(ids))
+
+    def test_unknown_sku_is_held_then_imported_once_mapped(self):
+        account = self.accounts["wildberries"]
+        unknown = self.catalog[-1]
+        [ext_id] = self.emulator.wildberries.add_orders(1, offer_codes=[unknown["offer_code"]])
+        self.run_import(account)
+        held = self.env["marketplace.order"].search([("account_id", "=", account.id),
+                                                     ("external_id", "=", ext_id)])
+        self.assertEqual(held.import_state, "held")
+        self.assertIn(unknown["offer_code"], held.hold_reason)
+        self.assertIn("not mapped", held.hold_reason)
+        self.assertFalse(held.sale_order_id)
+        mapping = self.env["marketplace.product.mapping"].search([
+            ("account_id", "=", account.id), ("offer_code", "=", unknown["offer_code"])])
+        self.assertEqual(mapping.state, "unmapped")
+        # the manager creates the product and maps it: the order comes in by itself
+        product = self.env["product.product"].create({"name": unknown["name"], "is_storable": True})
+        mapping.product_id = product
+        self.assertEqual(held.import_state, "imported")
+        self.assertEqual(held.sale_order_id.order_line.product_id, product)
+        self.assertEqual(held.sale_order_id.state, "sale")
+
+    def test_cancellation_cancels_or_flags(self):
+        account = self.accounts["yandex"]
+        app = self.emulator.yandex
+        first, second = app.add_orders(2, offer_codes=self.known_codes(5), scheme="fbs")
+        self.run_import(account)
+        orders = self.env["marketplace.order"].search([("account_id", "=", account.id),
+                                                       ("external_id", "in", [first, second])])
+        self.assertEqual(len(orders), 2)
+        by_id = {o.external_id: o for o in orders}
+        # the second one ships from our warehouse before the marketplace cancels it
+        shipped_sale = by_id[second].sale_order_id
+        picking = shipped_sale.picking_ids
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        app.cancel_order(first)
+        app.cancel_order(second)
+        # the states of known orders are read even outside the window
+        account.orders_synced_until = False
+        self.run_import(account)
+        self.assertEqual(by_id[first].mp_state, "cancelled")
+        self.assertEqual(by_id[first].sale_order_id.state, "cancel")
+        self.assertFalse(by_id[first].sale_order_id.picking_ids.filtered(lambda p: p.state == "assigned"))
+        self.assertEqual(by_id[second].mp_state, "cancelled")
+        self.assertTrue(by_id[second].needs_attention)
+        self.assertEqual(shipped_sale.state, "sale")
+
+    def test_failures_are_retried_and_logged(self):
+        account = self.accounts["wildberries"]
+        ids = self.emulator.wildberries.add_orders(25, offer_codes=self.known_codes())
+        self.emulator.faults.set_rate(0.2, kinds=("5xx", "ratelimit", "timeout"),
+                                      marketplaces=["wildberries"], seed=5)
+        # the import may need more than one run when a call fails for good; nothing is lost
+        for _ in range(5):
+            if self.run_import(account) and len(self.sale_orders(account)) == len(ids):
+                break
+        self.emulator.faults.clear()
+        self.assertEqual(sorted(self.sale_orders(account).mapped("marketplace_external_id")), sorted(ids))
+        faults = [r for r in self.emulator.requests_to("wildberries") if r.fault]
+        self.assertTrue(faults, "the emulator did fail some calls")
+        logs = self.env["marketplace.sync.log"].search([("account_id", "=", account.id)])
+        self.assertTrue(logs.filtered(lambda log: log.retries > 0), "retries show in the sync log")
+        self.assertTrue(all(log.duration_ms >= 0 and log.endpoint for log in logs))
+
+    def test_credentials_admin_only_and_never_logged(self):
+        account = self.accounts["ozon"]
+        secret = account.ozon_api_key
+        user = new_test_user(self.env, login="mp_manager",
+                             groups="marketplace_connector.group_marketplace_user")
+        with self.assertRaises(AccessError):
+            account.with_user(user).read(["ozon_api_key"])
+        self.assertNotIn("ozon_api_key", account.with_user(user).fields_get())
+        # a wrong key: the failure is recorded, without any secret in it
+        bad = account.copy({"name": "ozon bad key", "ozon_client_id": account.ozon_client_id,
+                            "ozon_api_key": "wrong-secret-key-123"})
+        self.emulator.ozon.add_orders(3, offer_codes=self.known_codes())
+        self.emulator.faults.force("ozon", "5xx", count=2)
+        with self.assertLogs(level="DEBUG") as captured:
+            self.run_import(bad)
+            self.run_import(account)
+        self.assertTrue(bad.last_error)
+        texts = [bad.last_error] + captured.output
+        texts += self.env["marketplace.sync.log"].search([]).mapped(lambda log: f"{log.endpoint} {log.error}")
+        for text in texts:
+            self.assertNotIn("wrong-secret-key-123", text)
+            self.assertNotIn(secret, text)
+
+    def test_sync_log_and_last_failure_on_account(self):
+        account = self.accounts["yandex"]
+        self.emulator.faults.force("yandex", "5xx", count=20)
+        self.assertFalse(self.run_import(account, max_attempts=2))
+        self.emulator.faults.clear()
+        self.assertTrue(account.last_error)
+        self.assertRegex(account.last_error, r"HTTP 5\d\d")
+        errors = self.env["marketplace.sync.log"].search([("account_id", "=", account.id),
+                                                          ("state", "=", "error")])
+        self.assertTrue(errors)
+        self.assertEqual(errors[0].attempts, 2)
