@@ -40,7 +40,7 @@ class MarketplaceOrder(models.Model):
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     external_id = fields.Char(string="Marketplace order ID", required=True, readonly=True)
     secondary_ref = fields.Char(string="Second reference", readonly=True,
-                                help="Wildberries rid, Ozon order number, Yandex Market shipment")
+                                help="Wildberries rid, Ozon order number, Yandex Market campaign")
     display_ref = fields.Char(compute="_compute_display_ref", store=True)
     scheme = fields.Selection(SCHEMES, readonly=True)
     mp_state = fields.Selection(MP_STATES, string="Marketplace status", readonly=True, tracking=True)

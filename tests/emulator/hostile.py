@@ -55,7 +55,8 @@ MUTATIONS = (
 
 def variants(valid, count, seed=1, id_key="id", id_prefix="H", item_keys=("products", "items"),
              qty_keys=("quantity", "count"), price_keys=("price", "buyerPrice", "convertedPrice"),
-             sku_keys=("offer_id", "offerId", "article"), date_keys=("in_process_at", "createdAt",
+             sku_keys=("offer_id", "offerId", "article"), barcode_keys=("skus", "barcode", "barcodes"),
+             date_keys=("in_process_at", "createdAt",
                                                                    "creationDate", "created_at")):
     rng = random.Random(seed)
     result = []
@@ -88,6 +89,10 @@ def variants(valid, count, seed=1, id_key="id", id_prefix="H", item_keys=("produ
             elif kind == "unknown_sku":
                 for p in _find(paths, *sku_keys):
                     _set(doc, p, f"NO-SUCH-{n}")
+                # and no barcode that could still match a product (Wildberries' skus)
+                for p, v in paths:
+                    if isinstance(v, str) and any(k in p for k in barcode_keys):
+                        _set(doc, p, f"4699999{n:06d}")
             elif kind == "empty_items":
                 for p in _find(paths, *item_keys):
                     _set(doc, p, [])

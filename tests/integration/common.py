@@ -92,7 +92,13 @@ class MarketplaceCase(TransactionCase):
     def setUp(self):
         super().setUp()
         self.sleeps = []
+        # the emulator lives for the class, the database is rolled back after each test:
+        # each test starts with a marketplace that has no orders
         self.emulator.faults.clear()
+        self.emulator.clear_rewrites()
+        for app in self.emulator.apps.values():
+            app.orders.clear()
+            app.repeat_cursor = False
 
     def run_import(self, account, **kwargs):
         """The import as the scheduled action runs it, without real sleeping."""

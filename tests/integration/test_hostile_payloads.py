@@ -8,7 +8,7 @@ from .common import MarketplaceCase
 LISTS = {
     "wildberries": ("/api/v3/orders", "orders", "id"),
     "ozon": ("/v4/posting/fbs/list", "postings", "posting_number"),
-    "yandex": ("/v1/businesses/{businessId}/orders", "orders", "id"),
+    "yandex": ("/v1/businesses/{businessId}/orders", "orders", "orderId"),
 }
 PER_MARKETPLACE = {"wildberries": 67, "ozon": 67, "yandex": 66}
 
