@@ -53,7 +53,7 @@ def create_database(db, addons_path):
 
 
 def setup_accounts(env, emulator, suffix=""):
-    from tests.integration.common import account_values
+    from tests.fixtures import account_values
 
     warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
     accounts = env["marketplace.account"]
@@ -110,7 +110,7 @@ def main():
 
     from tests.emulator import MarketplaceEmulator
     from tests.emulator.data import default_catalog
-    from tests.integration.common import create_products
+    from tests.fixtures import create_products
     from tests.odoo_env import environment, odoo_addons_path
 
     addons_path = odoo_addons_path(REPO)

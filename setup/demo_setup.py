@@ -21,7 +21,7 @@ def main(argv=None):
 
     from tests.emulator import MarketplaceEmulator
     from tests.emulator.data import default_catalog
-    from tests.integration.common import account_values, create_products
+    from tests.fixtures import account_values, create_products
     from tests.odoo_env import environment
 
     # the emulator's credentials and ids (the classes only; nothing is started here)

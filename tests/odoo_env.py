@@ -25,10 +25,17 @@ def db_options():
     return opts
 
 
+_configured = []
+
+
 def configure(db, addons_path, log_level="warn"):
     import odoo
     from odoo.tools import config
 
+    if _configured:  # Odoo's configuration is parsed once a process
+        config["db_name"] = db
+        return odoo
+    _configured.append(db)
     config.parse_config(["-d", db, f"--addons-path={addons_path}", f"--log-level={log_level}",
                          "--max-cron-threads=0"] + db_options())
     return odoo

@@ -1,10 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
+import random
+import time
 import zlib
 from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..lib import base as lib_base
 from ..lib.transport import ApiError, AuthError
@@ -17,6 +20,7 @@ MARKETPLACES = [
     ("yandex", "Yandex Market"),
 ]
 ADMIN = "marketplace_connector.group_marketplace_admin"
+CONCURRENCY_RETRIES = 5
 
 #: the credential fields of each marketplace (model field -> adapter credential key)
 CREDENTIALS = {
@@ -340,7 +344,21 @@ class MarketplaceAccount(models.Model):
             return False
         calls = []
         try:
-            return self._import_orders_locked(calls, commit=commit, now=now, **transport_kwargs)
+            attempt = 0
+            while True:
+                try:
+                    return self._import_orders_locked(calls, commit=commit, now=now, **transport_kwargs)
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    # another transaction changed the same rows (stock reservations of the
+                    # same products): start again from a fresh snapshot, as Odoo does for
+                    # requests; inside a caller's transaction (no commit) it cannot be done
+                    attempt += 1
+                    if not commit or attempt > CONCURRENCY_RETRIES:
+                        raise
+                    cr.rollback()
+                    self.env.invalidate_all()
+                    _logger.info("Order import of %s: concurrent update, attempt %s", self.name, attempt + 1)
+                    time.sleep(random.uniform(0.05, 0.5) * attempt)
         except Exception as exc:  # noqa: BLE001 - recorded, never lost
             if commit:
                 cr.rollback()

@@ -6,6 +6,7 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.fields import Command
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import mute_logger
 
 from ..lib import orders as lib_orders
@@ -183,6 +184,8 @@ class MarketplaceOrder(models.Model):
         except psycopg2.errors.UniqueViolation:
             # another process imported it at the same moment: nothing to do
             return self.browse()
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # the whole transaction is retried (see marketplace.account._run_order_import)
         except Exception as exc:  # noqa: BLE001 - one bad order never stops the batch
             _logger.warning("Order %s of %s not imported", order.external_id, account.name, exc_info=True)
             vals.update(import_state="error", hold_reason=_("Could not be imported: %s", exc))
