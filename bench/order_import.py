@@ -89,6 +89,7 @@ def bare_orm(env, accounts, orders_by_account):
             })
             sale.action_confirm()
             count += 1
+    env.flush_all()  # written to the database, as the import's savepoints do
     return count, time.perf_counter() - started
 
 
@@ -106,6 +107,7 @@ def main():
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--db", default="mp_bench")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", help="write a cProfile of the measured import to this file")
     args = parser.parse_args()
 
     from tests.emulator import MarketplaceEmulator
@@ -136,13 +138,16 @@ def main():
             figures["queries_per_order_small"] = round(queries / small_count, 1)
             env.cr.commit()
 
-            # the measured batch
+            # the measured batch: orders of the last hours, read from the start of the window
+            # (the orders of the small batch are read again and skipped as known)
             for mp, count in zip(MARKETPLACES, per_mp):
                 emulator.apps[mp].add_orders(count)
+            accounts.write({"orders_synced_until": False})
+            env.cr.commit()
             now = env.cr.now()
             orders_by_account = {}
             for account in accounts:
-                since = account.orders_synced_until - timedelta(minutes=account.overlap_minutes)
+                since = now - timedelta(days=account.import_days) - timedelta(minutes=account.overlap_minutes)
                 orders = account._get_adapter().fetch_orders(since.replace(tzinfo=timezone.utc),
                                                              now.replace(tzinfo=timezone.utc))
                 known = set(env["marketplace.order"].search([("account_id", "=", account.id)]).mapped("external_id"))
@@ -155,7 +160,15 @@ def main():
             env.cr.execute("ROLLBACK TO SAVEPOINT bare")
             env.invalidate_all()
 
+            if args.profile:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
             seconds, queries = timed_import(env, accounts)
+            if args.profile:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
             imported = env["sale.order"].search_count([("marketplace_account_id", "in", accounts.ids)]) - small_count
             env.cr.commit()
             figures["orders"] = imported

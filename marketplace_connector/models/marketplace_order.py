@@ -256,6 +256,7 @@ class _ImportContext:
         self.mappings = {}
         self.unmapped = {}
         self.tax_cache = {}
+        self.product_taxes = {}
         self.warehouses = {
             m.ref: m for m in env["marketplace.warehouse.mapping"].search([("account_id", "=", account.id)])
         }
@@ -313,6 +314,8 @@ class _ImportContext:
         self.unmapped.clear()
 
     def _taxes(self, product):
+        if product.id in self.product_taxes:
+            return self.product_taxes[product.id]
         taxes = product.taxes_id.filtered(lambda t: t.company_id == self.company or not t.company_id)
         key = tuple(taxes.ids)
         if key not in self.tax_cache:
@@ -329,6 +332,7 @@ class _ImportContext:
                     ("price_include", "=", True)], limit=1)
                 result |= twin
             self.tax_cache[key] = result
+        self.product_taxes[product.id] = self.tax_cache[key]
         return self.tax_cache[key]
 
     def _partner(self, order):
@@ -382,10 +386,11 @@ class _ImportContext:
             vals["team_id"] = account.team_id.id
         if account.pricelist_id:
             vals["pricelist_id"] = account.pricelist_id.id
-        fbo_location = False
         if order.scheme == lib_orders.FBO:
+            # the delivery takes the goods from the FBO location (see stock.rule)
             mapping = self.warehouses[order.warehouse_ref]
             fbo_location = mapping.location_id
+            vals["marketplace_fbo_location_id"] = fbo_location.id
             vals["warehouse_id"] = (mapping.warehouse_id or fbo_location.warehouse_id
                                     or self._warehouse(order)).id
         else:
@@ -394,10 +399,4 @@ class _ImportContext:
         sale.action_confirm()
         # confirming stamps "now"; the order's date is when the buyer placed it
         sale.date_order = vals["date_order"]
-        if fbo_location:
-            pickings = sale.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing")
-            pickings.do_unreserve()
-            pickings.write({"location_id": fbo_location.id})
-            pickings.move_ids.write({"location_id": fbo_location.id})
-            pickings.action_assign()
         return sale

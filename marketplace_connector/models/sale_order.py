@@ -10,15 +10,12 @@ class SaleOrder(models.Model):
     marketplace_external_id = fields.Char(string="Marketplace order ID", readonly=True, copy=False)
     marketplace_scheme = fields.Selection([("fbs", "FBS"), ("dbs", "DBS"), ("fbo", "FBO")],
                                           readonly=True, copy=False)
+    marketplace_fbo_location_id = fields.Many2one(
+        "stock.location", string="FBO location", readonly=True, copy=False,
+        help="FBO order: the location that holds our goods at the marketplace's warehouse; "
+        "the delivery takes the goods from there.")
 
     _sql_constraints = [
         ("marketplace_external_uniq", "UNIQUE(marketplace_account_id, marketplace_external_id)",
          "This marketplace order has already been imported."),
     ]
-
-
-class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
-
-    marketplace_offer_code = fields.Char(string="Marketplace article", readonly=True, copy=False)
-    marketplace_marking_codes = fields.Text(string="Marking codes", readonly=True, copy=False)

@@ -232,6 +232,28 @@ class TestUpdInvoice(EdoCase):
         self.assertEqual(parsed.totals.amount_with_vat, money(move.amount_total))
         self.assertEqual(sum(ln.vat_amount for ln in parsed.lines), money(move.amount_tax))
 
+    def test_awkward_amounts_fractional_quantities_and_included_vat(self):
+        kg = self.env.ref("uom.product_uom_kgm")
+        move = self.make_invoice(self.buyer, [
+            self.line(self.tea, 0.333, 33.33, product_uom_id=kg.id),
+            self.line(self.delivery, 0.333, 99.99),  # 22% included in the price
+            self.line(self.grinder, 7, 0.07, discount=33.33),
+            self.line(self.delivery, 1, 0.01),
+        ])
+        _document, data = self.upd_of(move)
+        self.assert_valid(data)
+        parsed = upd_parse.parse_upd(data)
+        self.assertEqual(parsed.totals.amount_without_vat, money(move.amount_untaxed))
+        self.assertEqual(parsed.totals.vat_amount, money(move.amount_tax))
+        self.assertEqual(parsed.totals.amount_with_vat, money(move.amount_total))
+        self.assertEqual(sum(ln.amount_with_vat for ln in parsed.lines), parsed.totals.amount_with_vat)
+        self.assertEqual(sum(ln.vat_amount for ln in parsed.lines), parsed.totals.vat_amount)
+        self.assertEqual(parsed.lines[0].quantity, Decimal("0.333"))
+        self.assertEqual(parsed.lines[0].okei, "166")
+        for parsed_line, inv_line in zip(parsed.lines, move.invoice_line_ids):
+            self.assertEqual(parsed_line.amount_with_vat, money(inv_line.price_total))
+            self.assertEqual(parsed_line.amount_without_vat + parsed_line.vat_amount, parsed_line.amount_with_vat)
+
     def test_usn_seller_makes_transfer_document_without_vat(self):
         self.company.edo_vat_payer = False
         move = self.make_invoice(self.buyer, [

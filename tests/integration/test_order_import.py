@@ -36,6 +36,24 @@ class TestOrderImport(MarketplaceCase):
                 reserved = sales.picking_ids.filtered(lambda p: p.state == "assigned")
                 self.assertTrue(reserved, "stock is reserved for the orders")
 
+    def test_fbo_orders_take_stock_from_the_fbo_location(self):
+        account = self.accounts["ozon"]
+        fbo_mappings = account.warehouse_mapping_ids.filtered(lambda w: w.scheme == "fbo")
+        self.assertTrue(fbo_mappings.location_id)
+        ids = self.emulator.ozon.add_orders(4, offer_codes=self.known_codes(10), scheme="fbo")
+        self.assertTrue(self.run_import(account))
+        sales = self.sale_orders(account)
+        self.assertEqual(sorted(sales.mapped("marketplace_external_id")), sorted(ids))
+        for sale in sales:
+            self.assertEqual(sale.marketplace_scheme, "fbo")
+            self.assertIn(sale.marketplace_fbo_location_id, fbo_mappings.location_id)
+            picking = sale.picking_ids
+            self.assertEqual(len(picking), 1)
+            self.assertEqual(picking.location_id, sale.marketplace_fbo_location_id)
+            self.assertEqual(picking.state, "assigned")
+            self.assertEqual(set(picking.move_ids.move_line_ids.location_id.ids),
+                             {sale.marketplace_fbo_location_id.id}, "reserved at the marketplace's warehouse")
+
     def test_import_is_idempotent(self):
         account = self.accounts["ozon"]
         ids = self.emulator.ozon.add_orders(15, offer_codes=self.known_codes())
