@@ -5,7 +5,7 @@ shapes of :mod:`.orders` and this module.  ``make_adapter`` picks the marketplac
 """
 from dataclasses import dataclass, field
 
-from .transport import Transport
+from .transport import RateLimiter, Transport
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ class Adapter:
     default_base_url = ""
     #: the credential fields an account of this marketplace needs
     credential_fields = ()
+    #: (requests a second, burst) that keeps one account under the marketplace's documented limit
+    rate_limit = (1.0, 1)
 
     def __init__(self, transport, settings=None):
         self.transport = transport
@@ -48,6 +50,16 @@ class Adapter:
     @classmethod
     def auth_headers(cls, credentials):
         raise NotImplementedError
+
+    @classmethod
+    def make_rate_limiter(cls, clock=None, sleep=None):
+        kwargs = {}
+        if clock is not None:
+            kwargs["clock"] = clock
+        if sleep is not None:
+            kwargs["sleep"] = sleep
+        rate, burst = cls.rate_limit
+        return RateLimiter(rate=rate, burst=burst, **kwargs)
 
     def test_connection(self):
         """A short human sentence on success; raises AuthError/ApiError otherwise."""

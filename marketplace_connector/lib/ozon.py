@@ -37,7 +37,7 @@ from datetime import datetime, timedelta, timezone
 
 from . import orders as o
 from .base import Adapter, CatalogItem, Warehouse
-from .transport import ApiError, AuthError, RateLimiter
+from .transport import ApiError, AuthError
 
 #: Ozon status word -> neutral state
 STATUS_STATES = {
@@ -345,15 +345,8 @@ class OzonAdapter(Adapter):
             raise AuthError(f"Ozon: missing credentials: {', '.join(missing)}")
         return {"Client-Id": str(credentials["client_id"]).strip(), "Api-Key": str(credentials["api_key"]).strip()}
 
-    @classmethod
-    def make_rate_limiter(cls, clock=None, sleep=None):
-        kwargs = {}
-        if clock is not None:
-            kwargs["clock"] = clock
-        if sleep is not None:
-            kwargs["sleep"] = sleep
-        # documented: 50 requests a second per Client-Id, all methods together
-        return RateLimiter(rate=20, burst=5, **kwargs)
+    # documented: 50 requests a second per Client-Id, all methods together
+    rate_limit = (20, 5)
 
     # --- helpers ------------------------------------------------------------------------
     def _schemes(self):

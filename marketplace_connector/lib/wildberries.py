@@ -360,15 +360,8 @@ class WildberriesAdapter(Adapter):
             raise AuthError("Wildberries: the token has characters a token cannot have")
         return {"Authorization": token}
 
-    @classmethod
-    def make_rate_limiter(cls, clock=None, sleep=None):
-        kwargs = {}
-        if clock is not None:
-            kwargs["clock"] = clock
-        if sleep is not None:
-            kwargs["sleep"] = sleep
-        # documented: 300 a minute, one every 200 ms, bursts of 20 -> 4.5 a second + 20 = 290 a minute
-        return RateLimiter(rate=4.5, burst=20, **kwargs)
+    # documented: 300 a minute, one every 200 ms, bursts of 20 -> 4.5 a second + 20 = 290 a minute
+    rate_limit = (4.5, 20)
 
     # --- helpers ------------------------------------------------------------------------
     def _schemes(self):

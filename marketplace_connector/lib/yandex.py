@@ -51,7 +51,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from . import orders as o
 from .base import Adapter, CatalogItem, Warehouse
-from .transport import ApiError, AuthError, RateLimiter
+from .transport import ApiError, AuthError
 
 MSK = timezone(timedelta(hours=3), "MSK")
 
@@ -489,15 +489,8 @@ class YandexAdapter(Adapter):
             raise AuthError("Yandex Market: the Api-Key has characters a key cannot have")
         return {"Api-Key": key}
 
-    @classmethod
-    def make_rate_limiter(cls, clock=None, sleep=None):
-        kwargs = {}
-        if clock is not None:
-            kwargs["clock"] = clock
-        if sleep is not None:
-            kwargs["sleep"] = sleep
-        # documented: getBusinessOrders 10 000 requests an hour; 50 + 2.5/s * 3600 = 9 050 an hour at most
-        return RateLimiter(rate=2.5, burst=50, **kwargs)
+    # documented: getBusinessOrders 10 000 requests an hour; 50 + 2.5/s * 3600 = 9 050 an hour at most
+    rate_limit = (2.5, 50)
 
     # --- settings ------------------------------------------------------------------------
     def _business_id(self):

@@ -22,6 +22,8 @@ MP_STATES = [
 ]
 SCHEMES = [("fbs", "FBS"), ("dbs", "DBS"), ("fbo", "FBO")]
 USER = "marketplace_connector.group_marketplace_user"
+#: orders created and confirmed together in one savepoint (see _import_many)
+IMPORT_CHUNK = 25
 
 
 class MarketplaceOrder(models.Model):
@@ -106,6 +108,7 @@ class MarketplaceOrder(models.Model):
         ctx = _ImportContext(self.env, account)
         ctx.prefetch_mappings({ln.offer_code for o in good for ln in o.lines})
         seen = set()
+        todo = []
         for order in good:
             if order.external_id in seen:
                 continue  # the same order twice in one answer (overlapping pages)
@@ -115,7 +118,8 @@ class MarketplaceOrder(models.Model):
                 if order.state != rec.mp_state:
                     rec._apply_states({order.external_id: (order.state, order.status_text)})
                 continue
-            self._import_one(ctx, order, rec)
+            todo.append((order, rec))
+        self._import_many(ctx, todo)
         for error in bad:
             self._record_payload_error(account, error, known.get(error.external_id))
         ctx.flush_unmapped()
@@ -146,7 +150,46 @@ class MarketplaceOrder(models.Model):
             return self.browse()
 
     @api.model
-    def _import_one(self, ctx, order, rec=None):
+    def _import_many(self, ctx, todo):
+        """Import ``(order, binding or None)`` pairs.  Orders that can become sale orders are
+        created and confirmed a chunk at a time in one savepoint (Odoo confirms and reserves
+        many orders at once far cheaper than one by one); when a chunk fails, its orders are
+        imported again one by one, each in its own savepoint, so that one bad order never
+        stops the others and the reason lands on that order alone."""
+        ready = []
+        for order, rec in todo:
+            vals = self._binding_vals(ctx, order)
+            if vals["import_state"] == "ready":
+                ready.append((order, rec, vals))
+            else:
+                rec.write(vals) if rec else self._create_guarded(vals)
+        for start in range(0, len(ready), IMPORT_CHUNK):
+            chunk = ready[start:start + IMPORT_CHUNK]
+            if len(chunk) > 1:
+                try:
+                    with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                        sales = ctx.create_sale_orders([order for order, _rec, _vals in chunk])
+                        new_vals = []
+                        for (_order, rec, vals), sale in zip(chunk, sales):
+                            vals = dict(vals, import_state="imported", sale_order_id=sale.id)
+                            if rec:
+                                rec.write(vals)
+                            else:
+                                new_vals.append(vals)
+                        self.create(new_vals)
+                    continue
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    raise
+                except Exception:  # noqa: BLE001 - the orders go one by one below
+                    _logger.info("A chunk of %s orders of %s failed: importing them one by one",
+                                 len(chunk), ctx.account.name)
+            for order, rec, _vals in chunk:
+                self._import_one(ctx, order, rec)
+
+    @api.model
+    def _binding_vals(self, ctx, order):
+        """The import record of an order; ``import_state`` is ``ready`` when it can become a
+        sale order, else ``skipped`` (cancelled already) or ``held`` (with the reasons)."""
         account = ctx.account
         vals = {
             "account_id": account.id,
@@ -164,14 +207,22 @@ class MarketplaceOrder(models.Model):
         }
         if order.customer:
             vals.update(_buyer_fields(order.customer))
+        vals["import_state"] = "ready"
         if order.state == lib_orders.CANCELLED:
             vals["import_state"] = "skipped"
             vals["hold_reason"] = _("Cancelled on the marketplace before it was imported.")
-            return rec.write(vals) if rec else self._create_guarded(vals)
+            return vals
         reasons = ctx.hold_reasons(order)
         if reasons:
             vals["import_state"] = "held"
             vals["hold_reason"] = "\n".join(reasons)
+        return vals
+
+    @api.model
+    def _import_one(self, ctx, order, rec=None):
+        account = ctx.account
+        vals = self._binding_vals(ctx, order)
+        if vals["import_state"] != "ready":
             return rec.write(vals) if rec else self._create_guarded(vals)
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
@@ -355,6 +406,22 @@ class _ImportContext:
         return parent, buyer
 
     def create_sale_order(self, order):
+        return self.create_sale_orders([order])
+
+    def create_sale_orders(self, orders):
+        """Sale orders of ``orders``, created and confirmed together, in the same order."""
+        vals_list = [self._sale_vals(order) for order in orders]
+        sales = self.SaleOrder.create(vals_list)
+        sales.action_confirm()
+        # confirming stamps "now"; the order's date is when the buyer placed it
+        by_date = {}
+        for sale, vals in zip(sales, vals_list):
+            by_date.setdefault(vals["date_order"], []).append(sale.id)
+        for date_order, ids in by_date.items():
+            self.SaleOrder.browse(ids).write({"date_order": date_order})
+        return sales
+
+    def _sale_vals(self, order):
         account = self.account
         partner, shipping = self._partner(order)
         lines = []
@@ -395,8 +462,4 @@ class _ImportContext:
                                     or self._warehouse(order)).id
         else:
             vals["warehouse_id"] = self._warehouse(order).id
-        sale = self.SaleOrder.create(vals)
-        sale.action_confirm()
-        # confirming stamps "now"; the order's date is when the buyer placed it
-        sale.date_order = vals["date_order"]
-        return sale
+        return vals

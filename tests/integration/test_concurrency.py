@@ -41,10 +41,8 @@ class TestTwoProcesses(TransactionCase):
         company = env["res.company"].create({"name": f"Two import processes (test {uuid.uuid4().hex[:8]})"})
         env = env(context=dict(env.context, allowed_company_ids=[company.id]))
         warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
-        # the products are shared by the companies; a rerun on the same database finds them
-        existing = env["product.product"].search([("barcode", "in", [item["barcode"] for item in catalog])])
-        products = existing | create_products(
-            env, [item for item in catalog if item["barcode"] not in set(existing.mapped("barcode"))])
+        products = create_products(env, catalog)
+        products.product_tmpl_id.company_id = company
         env["stock.quant"].with_context(inventory_mode=True).create([
             {"product_id": p.id, "location_id": warehouse.lot_stock_id.id, "inventory_quantity": 1000}
             for p in products]).action_apply_inventory()
@@ -54,11 +52,13 @@ class TestTwoProcesses(TransactionCase):
                                              company_id=company.id))
         env.cr.commit()
 
-        account_ids = accounts.ids
+        account_ids, product_ids = accounts.ids, products.ids
 
         def archive():
+            # out of the way of the other tests: their products have the same barcodes
             env = self.committed_env()
             env["marketplace.account"].browse(account_ids).write({"active": False})
+            env["product.product"].browse(product_ids).product_tmpl_id.write({"active": False})
             env.cr.commit()
 
         self.addCleanup(archive)

@@ -3,7 +3,7 @@ from decimal import Decimal
 from odoo.exceptions import AccessError
 from odoo.tests.common import new_test_user
 
-from .common import MarketplaceCase
+from .common import CREDENTIAL_FIELDS, MarketplaceCase
 
 MARKETPLACES = ("wildberries", "ozon", "yandex")
 
@@ -36,6 +36,32 @@ class TestOrderImport(MarketplaceCase):
                 reserved = sales.picking_ids.filtered(lambda p: p.state == "assigned")
                 self.assertTrue(reserved, "stock is reserved for the orders")
 
+    def test_connection_button_and_catalogue(self):
+        for mp in MARKETPLACES:
+            with self.subTest(marketplace=mp):
+                account = self.accounts[mp]
+                result = account.action_test_connection()
+                self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+                # the catalogue read in setUpClass: the seller's 50 articles matched by
+                # barcode / internal reference, the marketplace's other items listed as unmapped
+                mappings = account.product_mapping_ids
+                mapped = mappings.filtered(lambda m: m.state == "mapped")
+                self.assertEqual(len(mapped), self.known_items)
+                for mapping in mapped:
+                    self.assertEqual(mapping.product_id, self.product_by_code[mapping.offer_code])
+                unmapped = mappings - mapped
+                self.assertTrue(unmapped)
+                self.assertFalse(set(unmapped.mapped("offer_code")) & set(self.product_by_code))
+                # a wrong key: a clear answer, recorded on the account, without the key
+                key_field = next(iter(CREDENTIAL_FIELDS[mp]))
+                bad = account.copy({"name": f"{mp} wrong key", key_field: "wrong-key-0000", **{
+                    f: account[f] for f in CREDENTIAL_FIELDS[mp] if f != key_field}})
+                result = bad.action_test_connection()
+                self.assertEqual(result["params"]["type"], "danger")
+                self.assertIn("refused the credentials", result["params"]["message"])
+                self.assertEqual(bad.last_error, result["params"]["message"])
+                self.assertNotIn("wrong-key-0000", result["params"]["message"])
+
     def test_fbo_orders_take_stock_from_the_fbo_location(self):
         account = self.accounts["ozon"]
         fbo_mappings = account.warehouse_mapping_ids.filtered(lambda w: w.scheme == "fbo")
@@ -53,6 +79,26 @@ class TestOrderImport(MarketplaceCase):
             self.assertEqual(picking.state, "assigned")
             self.assertEqual(set(picking.move_ids.move_line_ids.location_id.ids),
                              {sale.marketplace_fbo_location_id.id}, "reserved at the marketplace's warehouse")
+
+    def test_one_failing_order_does_not_stop_the_others(self):
+        """Orders are created and confirmed a chunk at a time; when Odoo refuses one of them
+        the chunk is imported order by order, and only that one is in error, with the reason."""
+        account = self.accounts["ozon"]
+        code = self.catalog[-1]["offer_code"]  # not a product of ours yet
+        product = self.env["product.product"].create({"name": "Новый товар", "is_storable": True})
+        account.product_mapping_ids.filtered(lambda m: m.offer_code == code).product_id = product
+        # then moved to another company: the ORM refuses it on a sale order of this one
+        product.product_tmpl_id.company_id = self.env["res.company"].create({"name": "Другая компания"})
+        good = self.emulator.ozon.add_orders(6, offer_codes=self.known_codes(10), scheme="fbs", max_lines=1)
+        [bad] = self.emulator.ozon.add_orders(1, offer_codes=[code], scheme="fbs", max_lines=1)
+        self.assertTrue(self.run_import(account))
+        sales = self.sale_orders(account)
+        self.assertEqual(sorted(sales.mapped("marketplace_external_id")), sorted(good))
+        self.assertTrue(all(sale.state == "sale" for sale in sales))
+        binding = self.env["marketplace.order"].search([("account_id", "=", account.id), ("external_id", "=", bad)])
+        self.assertEqual(binding.import_state, "error")
+        self.assertIn("Could not be imported", binding.hold_reason)
+        self.assertFalse(binding.sale_order_id)
 
     def test_import_is_idempotent(self):
         account = self.accounts["ozon"]
