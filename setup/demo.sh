@@ -31,7 +31,7 @@ say "Creating the database $db with the three addons and demo data"
 create_db "$db"
 # shellcheck disable=SC2046
 $ODOO_CMD $(odoo_db_options) -d "$db" --addons-path="$ODOO_ADDONS" --stop-after-init --log-level=warn \
-    -i marketplace_connector,marketplace_edo,marketplace_analytics \
+    -i marketplace_connector,marketplace_edo,marketplace_analytics --load-language=ru_RU \
     || die "the addons did not install"
 "$PYTHON" setup/demo_setup.py "$db" --addons-path="$ODOO_ADDONS" --emulator="http://127.0.0.1:$emulator_port" \
     || die "the demo accounts could not be set up"
