@@ -156,7 +156,7 @@ class FaultPlan:
 class MarketplaceEmulator:
     """The emulator.  ``start()`` serves on 127.0.0.1 (a free port unless given)."""
 
-    def __init__(self, host="127.0.0.1", port=0, seed=1, validate=True, timeout_delay=2.0):
+    def __init__(self, host="127.0.0.1", port=0, seed=1, validate=True, timeout_delay=2.0, clock=time.monotonic):
         from .ozon import OzonApp
         from .wildberries import WildberriesApp
         from .yandex import YandexApp
@@ -171,6 +171,9 @@ class MarketplaceEmulator:
         self.faults = FaultPlan(seed)
         self.records = []
         self.validation_errors = []
+        #: the clock of the rate-limit windows (a test may stop it: then every request
+        #: falls in the same instant, whatever the speed of the machine)
+        self.clock = clock
         #: requests over a marketplace's documented limit (answered with its 429/420)
         self.limit_violations = defaultdict(int)
         self._windows = defaultdict(deque)
@@ -256,7 +259,7 @@ class MarketplaceEmulator:
         if not app.rate_limit:
             return False
         count, seconds = app.rate_limit
-        now = time.monotonic()
+        now = self.clock()
         with self._records_lock:
             window = self._windows[key]
             while window and window[0] <= now - seconds:

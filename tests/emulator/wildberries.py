@@ -52,7 +52,6 @@ import base64
 import json
 import math
 import random
-import time
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -210,7 +209,7 @@ class WildberriesApp(App):
     def _seconds_until_free(self):
         """Whole seconds until the account's window takes a request again (1 at least)."""
         count, seconds = self.rate_limit
-        now = time.monotonic()
+        now = self.emulator.clock()
         waits = []
         emu = self.emulator
         with emu._records_lock:

@@ -46,7 +46,6 @@ import base64
 import hashlib
 import json
 import math
-import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from email.utils import format_datetime
@@ -186,7 +185,7 @@ class YandexApp(App):
         Reads the core's sliding windows (``MarketplaceEmulator._windows``)."""
         count, seconds = self.rate_limit
         windows = getattr(self.emulator, "_windows", {})
-        waits = [window[0] + seconds - time.monotonic() for key, window in list(windows.items())
+        waits = [window[0] + seconds - self.emulator.clock() for key, window in list(windows.items())
                  if key and key[0] == self.name and len(window) >= count]
         return max(waits) if waits else None
 
