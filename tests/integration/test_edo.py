@@ -424,6 +424,9 @@ class TestUpdInvoice(EdoCase):
         self.assertIn("Шесть тысяч", html)  # 2 × 2451.64 × 1.22 + 310.55 × 1.1 = 6323.61
         self.assertIn("копе", html)
         self.assertIn("Всего к оплате (9)", html)
+        # the styles are inside the page, where Odoo's PDF rendering keeps them
+        page = html[html.index('<div class="page">'):]
+        self.assertIn(".o_upd .o_upd_grid td", page)
         # the PDF path as Odoo runs it (in tests it falls back to HTML without wkhtmltopdf)
         content, kind = self.env["ir.actions.report"]._render_qweb_pdf(
             "marketplace_edo.action_report_upd_invoice", move.ids)
