@@ -12,6 +12,31 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+def demo_company(env):
+    """The seller: a Russian company in roubles, ready for УПД, the admin's current company."""
+    rub = env.ref("base.RUB")
+    rub.active = True
+    company = env["res.company"].create({
+        "name": "ООО «Ромашка» (демо)", "currency_id": rub.id, "country_id": env.ref("base.ru").id,
+        "vat": "7707083893", "zip": "101000", "city": "г. Москва", "street": "ул. Мясницкая, д. 1",
+    })
+    company.write({
+        "edo_kpp": "770701001", "edo_signer_last_name": "Иванов", "edo_signer_first_name": "Иван",
+        "edo_signer_middle_name": "Иванович", "edo_signer_position": "Генеральный директор",
+        "edo_signer_authority": "Устав",
+    })
+    admin = env.ref("base.user_admin")
+    admin.company_ids |= company
+    admin.company_id = company
+    env["account.chart.template"].with_context(allowed_company_ids=[company.id]).try_loading(
+        "generic_coa", company=company, install_demo=False)
+    company.currency_id = rub  # the generic chart brings its own currency
+    # Odoo gives a new company no warehouse (outside its tests): the seller's own
+    env["stock.warehouse"].with_context(allowed_company_ids=[company.id]).create({
+        "name": "Склад Москва", "code": "MSK", "company_id": company.id, "partner_id": company.partner_id.id})
+    return company
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("db")
@@ -31,7 +56,9 @@ def main(argv=None):
 
     with environment(args.db, args.addons_path) as env:
         env = env(context=dict(env.context, tracking_disable=True, lang="ru_RU"))
-        warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+        company = demo_company(env)
+        env = env(context=dict(env.context, allowed_company_ids=[company.id]))
+        warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
         catalog = default_catalog()
         # 55 of the 60 articles exist in Odoo; the rest show up as held orders / unmapped items
         create_products(env, catalog[:55], warehouse.lot_stock_id, qty=200)
