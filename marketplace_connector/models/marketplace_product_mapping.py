@@ -10,11 +10,12 @@ class MarketplaceProductMapping(models.Model):
     _inherit = ["mail.thread"]
     _order = "account_id, offer_code"
     _rec_name = "offer_code"
+    _check_company_auto = True
 
     account_id = fields.Many2one("marketplace.account", required=True, ondelete="cascade", index=True)
     marketplace = fields.Selection(related="account_id.marketplace", store=True)
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
-    product_id = fields.Many2one("product.product", tracking=True, index=True,
+    product_id = fields.Many2one("product.product", tracking=True, index=True, check_company=True,
                                  domain="[('type', '=', 'consu')]")
     offer_code = fields.Char(
         string="Article", required=True, tracking=True, index=True,
@@ -75,16 +76,20 @@ class MarketplaceProductMapping(models.Model):
         if not todo:
             return 0
         Product = self.env["product.product"].with_context(active_test=True)
-        barcodes = [b for b in todo.mapped("barcode") if b]
-        by_barcode = {p.barcode: p for p in Product.search([("barcode", "in", barcodes)])} if barcodes else {}
-        refs = todo.mapped("offer_code")
-        by_ref = {p.default_code: p for p in Product.search([("default_code", "in", refs)])}
         matched = 0
-        for mapping in todo:
-            product = by_barcode.get(mapping.barcode) or by_ref.get(mapping.offer_code)
-            if product and (not product.company_id or product.company_id == mapping.company_id):
-                mapping.product_id = product
-                matched += 1
+        for company in todo.company_id:  # only products the account's company may sell
+            group = todo.filtered(lambda m, c=company: m.company_id == c)
+            allowed = [("company_id", "in", [False, company.id])]
+            barcodes = [b for b in group.mapped("barcode") if b]
+            by_barcode = {p.barcode: p for p in Product.search(
+                allowed + [("barcode", "in", barcodes)])} if barcodes else {}
+            by_ref = {p.default_code: p for p in Product.search(
+                allowed + [("default_code", "in", group.mapped("offer_code"))])}
+            for mapping in group:
+                product = by_barcode.get(mapping.barcode) or by_ref.get(mapping.offer_code)
+                if product:
+                    mapping.product_id = product
+                    matched += 1
         return matched
 
     @api.model

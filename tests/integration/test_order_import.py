@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests.common import new_test_user
 
 from .common import CREDENTIAL_FIELDS, MarketplaceCase
@@ -79,6 +79,18 @@ class TestOrderImport(MarketplaceCase):
             self.assertEqual(picking.state, "assigned")
             self.assertEqual(set(picking.move_ids.move_line_ids.location_id.ids),
                              {sale.marketplace_fbo_location_id.id}, "reserved at the marketplace's warehouse")
+
+    def test_mapping_takes_only_products_of_the_accounts_company(self):
+        account = self.accounts["wildberries"]
+        other = self.env["res.company"].create({"name": "Другая компания"})
+        foreign = self.env["product.product"].create({"name": "Чужой товар", "company_id": other.id})
+        mapping = account.product_mapping_ids.filtered(lambda m: m.state == "unmapped")[:1]
+        with self.assertRaises(UserError):
+            mapping.product_id = foreign
+        # automatic matching passes over it too
+        foreign.default_code = mapping.offer_code
+        self.assertEqual(mapping._auto_match(), 0)
+        self.assertFalse(mapping.product_id)
 
     def test_one_failing_order_does_not_stop_the_others(self):
         """Orders are created and confirmed a chunk at a time; when Odoo refuses one of them
