@@ -4,6 +4,7 @@ Each marketplace module (``wildberries``, ``ozon``, ``yandex``) turns its own pa
 an :class:`Order`, or raises :class:`PayloadError` with a message a manager can read.
 Nothing here touches the ORM.
 """
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -71,6 +72,22 @@ class Order:
 
 
 # --- helpers shared by the parsers ---------------------------------------------------
+
+def guarded(what, peek_id):
+    """Decorator of a parser: whatever it raises becomes a ``PayloadError`` ("unreadable
+    <what>"), with the id ``peek_id(raw)`` could still read (None when it cannot)."""
+    def decorate(parse):
+        @functools.wraps(parse)
+        def wrapper(raw, *args, **kwargs):
+            try:
+                return parse(raw, *args, **kwargs)
+            except PayloadError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a parser answers PayloadError, never anything else
+                raise PayloadError(f"unreadable {what} ({type(exc).__name__})", peek_id(raw), raw) from None
+        return wrapper
+    return decorate
+
 
 def require(payload, key, external_id=None):
     if not isinstance(payload, dict):

@@ -211,19 +211,12 @@ def _customer(raw, ext):
     return {k: v for k, v in result.items() if v}
 
 
-def _guarded(parse):
-    def wrapper(raw):
-        try:
-            return parse(raw)
-        except o.PayloadError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a parser answers PayloadError, never anything else
-            ext = raw.get("posting_number") if isinstance(raw, dict) else None
-            ext = ext if isinstance(ext, str) and len(ext) <= 64 else None
-            raise o.PayloadError(f"unreadable posting ({type(exc).__name__})", ext, raw) from None
-    wrapper.__name__ = parse.__name__
-    wrapper.__doc__ = parse.__doc__
-    return wrapper
+def _peek_posting_number(raw):
+    ext = raw.get("posting_number") if isinstance(raw, dict) else None
+    return ext if isinstance(ext, str) and len(ext) <= 64 else None
+
+
+_guarded = o.guarded("posting", _peek_posting_number)
 
 
 @_guarded

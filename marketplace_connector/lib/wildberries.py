@@ -211,17 +211,7 @@ def parse_client(raw):
     return ext, {k: v for k, v in (("name", name), ("phone", phone)) if v}
 
 
-def _guarded(parse):
-    def wrapper(raw, *args, **kwargs):
-        try:
-            return parse(raw, *args, **kwargs)
-        except o.PayloadError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a parser answers PayloadError, never anything else
-            raise o.PayloadError(f"unreadable assembly task ({type(exc).__name__})", peek_id(raw), raw) from None
-    wrapper.__name__ = parse.__name__
-    wrapper.__doc__ = parse.__doc__
-    return wrapper
+_guarded = o.guarded("assembly task", peek_id)
 
 
 @_guarded

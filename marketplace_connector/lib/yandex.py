@@ -340,23 +340,16 @@ def _customer(delivery, ext):
     return {k: v for k, v in result.items() if v}
 
 
-def _guarded(parse):
-    def wrapper(raw, *args, **kwargs):
-        try:
-            return parse(raw, *args, **kwargs)
-        except o.PayloadError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a parser answers PayloadError, never anything else
-            ext = None
-            if isinstance(raw, dict):
-                try:
-                    ext = _number_id(raw.get("orderId"), "orderId")
-                except o.PayloadError:
-                    ext = None
-            raise o.PayloadError(f"unreadable order ({type(exc).__name__})", ext, raw) from None
-    wrapper.__name__ = parse.__name__
-    wrapper.__doc__ = parse.__doc__
-    return wrapper
+def _peek_order_id(raw):
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return _number_id(raw.get("orderId"), "orderId")
+    except o.PayloadError:
+        return None
+
+
+_guarded = o.guarded("order", _peek_order_id)
 
 
 @_guarded
