@@ -109,6 +109,7 @@ class MarketplaceOrder(models.Model):
         ctx.prefetch_mappings({ln.offer_code for o in good for ln in o.lines})
         seen = set()
         todo = []
+        changed = {}  # known orders whose marketplace state moved on
         for order in good:
             if order.external_id in seen:
                 continue  # the same order twice in one answer (overlapping pages)
@@ -116,9 +117,11 @@ class MarketplaceOrder(models.Model):
             rec = known.get(order.external_id)
             if rec and rec.import_state in ("imported", "skipped"):
                 if order.state != rec.mp_state:
-                    rec._apply_states({order.external_id: (order.state, order.status_text)})
+                    changed[order.external_id] = (order.state, order.status_text)
                 continue
             todo.append((order, rec))
+        if changed:
+            self.browse([known[ext].id for ext in changed])._apply_states(changed)
         self._import_many(ctx, todo)
         for error in bad:
             self._record_payload_error(account, error, known.get(error.external_id))
@@ -183,8 +186,8 @@ class MarketplaceOrder(models.Model):
                 except Exception:  # noqa: BLE001 - the orders go one by one below
                     _logger.info("A chunk of %s orders of %s failed: importing them one by one",
                                  len(chunk), ctx.account.name)
-            for order, rec, _vals in chunk:
-                self._import_one(ctx, order, rec)
+            for order, rec, vals in chunk:
+                self._import_one(ctx, order, rec, vals)
 
     @api.model
     def _binding_vals(self, ctx, order):
@@ -219,9 +222,9 @@ class MarketplaceOrder(models.Model):
         return vals
 
     @api.model
-    def _import_one(self, ctx, order, rec=None):
+    def _import_one(self, ctx, order, rec=None, vals=None):
         account = ctx.account
-        vals = self._binding_vals(ctx, order)
+        vals = dict(vals) if vals else self._binding_vals(ctx, order)
         if vals["import_state"] != "ready":
             return rec.write(vals) if rec else self._create_guarded(vals)
         try:

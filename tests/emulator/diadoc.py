@@ -40,11 +40,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
+
+from .loopback import LoopbackServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TICKS_EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
@@ -204,7 +206,7 @@ class DiadocError(Exception):
         self.text = text
 
 
-class DiadocEmulator:
+class DiadocEmulator(LoopbackServer):
     """``DiadocEmulator().start()``; ``.url`` is the API base URL; ``.stop()``."""
 
     LOGIN, PASSWORD, CLIENT_ID, CREDENTIALS = LOGIN, PASSWORD, CLIENT_ID, CREDENTIALS
@@ -236,39 +238,10 @@ class DiadocEmulator:
         #: make error answers echo the Authorization header and the body (tests of scrubbing)
         self.echo_secrets_in_errors = False
         self._seq = 0
-        self._server = None
-        self._thread = None
 
-    # --- life cycle -------------------------------------------------------------------
-    def start(self):
-        emulator = self
-
-        class Handler(_Handler):
-            pass
-
-        Handler.emulator = emulator
-        self._server = _Server((self.host, self.port), Handler)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def url(self):
-        return f"http://{self.host}:{self.port}"
+    # --- life cycle (see LoopbackServer) ---------------------------------------------
+    def handler_class(self):
+        return _Handler
 
     # --- helpers ----------------------------------------------------------------------
     def _id(self):
@@ -930,12 +903,6 @@ class DiadocEmulator:
         """Deliver what was posted before this request (the operator is quick)."""
         while self.pending_delivery:
             self._deliver(self.pending_delivery.popleft())
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -21,12 +21,13 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from openapi_core.testing import MockRequest, MockResponse
 
 from . import specs
+from .loopback import LoopbackServer
 
 FAULT_KINDS = ("5xx", "ratelimit", "timeout", "malformed", "truncated")
 
@@ -153,7 +154,7 @@ class FaultPlan:
         return None
 
 
-class MarketplaceEmulator:
+class MarketplaceEmulator(LoopbackServer):
     """The emulator.  ``start()`` serves on 127.0.0.1 (a free port unless given)."""
 
     def __init__(self, host="127.0.0.1", port=0, seed=1, validate=True, timeout_delay=2.0, clock=time.monotonic):
@@ -187,39 +188,10 @@ class MarketplaceEmulator:
         self.wildberries = self.apps["wildberries"]
         self.ozon = self.apps["ozon"]
         self.yandex = self.apps["yandex"]
-        self._server = None
-        self._thread = None
 
-    # --- life cycle -------------------------------------------------------------------
-    def start(self):
-        emulator = self
-
-        class Handler(_Handler):
-            pass
-
-        Handler.emulator = emulator
-        self._server = _Server((self.host, self.port), Handler)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def url(self):
-        return f"http://{self.host}:{self.port}"
+    # --- life cycle (see LoopbackServer) ---------------------------------------------
+    def handler_class(self):
+        return _Handler
 
     def base_url(self, marketplace):
         return f"{self.url}/{marketplace}"
@@ -269,12 +241,6 @@ class MarketplaceEmulator:
                 return True
             window.append(now)
         return False
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -14,6 +14,7 @@ from marketplace_connector.lib.ozon import OzonAdapter, parse_catalog_item, pars
 from tests.emulator import MarketplaceEmulator, specs
 from tests.emulator.ozon import OzonApp
 from tests.emulator.server import FAULT_KINDS
+from tests.unit.helpers import FakeClock, drop_at, set_at
 
 SECRET = OzonApp.CREDENTIALS["api_key"]
 #: one account, one pace: every adapter of these tests shares the production limiter (20/s), so
@@ -355,16 +356,7 @@ def test_the_documented_limit_is_enforced_with_ozons_answer():
 
 
 def test_adapter_rate_limiter_keeps_well_under_the_documented_limit():
-    class Clock:
-        now = 0.0
-
-        def __call__(self):
-            return self.now
-
-        def sleep(self, seconds):
-            self.now += seconds
-
-    clock = Clock()
+    clock = FakeClock()
     limiter = OzonAdapter.make_rate_limiter(clock, clock.sleep)
     for _ in range(105):
         limiter.acquire()
@@ -434,81 +426,65 @@ def test_good_payloads_parse_with_exact_amounts_and_utc_times():
     assert parse_fbs_posting(marked).lines[0].name == "Футболка alert(1)хлопок"
 
 
-def _set(path, value):
-    def mutate(p):
-        target = p
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-    return mutate
-
-
-def _drop(path):
-    def mutate(p):
-        target = p
-        for key in path[:-1]:
-            target = target[key]
-        del target[path[-1]]
-    return mutate
 
 
 P0 = ("products", 0)
 HOSTILE_FBS = [
     ("posting is a list", lambda p: [p], "object"),
-    ("no posting_number", _drop(("posting_number",)), "posting_number"),
-    ("posting_number null", _set(("posting_number",), None), "posting_number"),
-    ("posting_number is a dict", _set(("posting_number",), {"a": 1}), "posting_number"),
-    ("posting_number negative", _set(("posting_number",), -5), "negative"),
-    ("posting_number huge", _set(("posting_number",), "1" * 5000), "posting_number"),
-    ("posting_number markup", _set(("posting_number",), "<script>1</script>"), "posting_number"),
-    ("posting_number spaces", _set(("posting_number",), "1 2 3"), "posting_number"),
-    ("no status", _drop(("status",)), "status"),
-    ("status unknown", _set(("status",), "teleported"), "unknown"),
-    ("status is a number", _set(("status",), 5), "status"),
-    ("status huge", _set(("status",), "a" * 10000), "status"),
-    ("substatus huge", _set(("substatus",), "x" * 100), "substatus"),
-    ("no in_process_at", _drop(("in_process_at",)), "in_process_at"),
-    ("in_process_at garbage", _set(("in_process_at",), "yesterday"), "in_process_at"),
-    ("in_process_at year 1900", _set(("in_process_at",), "1900-01-01T00:00:00Z"), "out of range"),
-    ("in_process_at far future", _set(("in_process_at",), "2999-01-01T00:00:00Z"), "out of range"),
-    ("in_process_at is a list", _set(("in_process_at",), [2026]), "in_process_at"),
-    ("no products", _drop(("products",)), "products"),
-    ("products empty", _set(("products",), []), "empty"),
-    ("products is a dict", _set(("products",), {"0": {}}), "list"),
+    ("no posting_number", drop_at(("posting_number",)), "posting_number"),
+    ("posting_number null", set_at(("posting_number",), None), "posting_number"),
+    ("posting_number is a dict", set_at(("posting_number",), {"a": 1}), "posting_number"),
+    ("posting_number negative", set_at(("posting_number",), -5), "negative"),
+    ("posting_number huge", set_at(("posting_number",), "1" * 5000), "posting_number"),
+    ("posting_number markup", set_at(("posting_number",), "<script>1</script>"), "posting_number"),
+    ("posting_number spaces", set_at(("posting_number",), "1 2 3"), "posting_number"),
+    ("no status", drop_at(("status",)), "status"),
+    ("status unknown", set_at(("status",), "teleported"), "unknown"),
+    ("status is a number", set_at(("status",), 5), "status"),
+    ("status huge", set_at(("status",), "a" * 10000), "status"),
+    ("substatus huge", set_at(("substatus",), "x" * 100), "substatus"),
+    ("no in_process_at", drop_at(("in_process_at",)), "in_process_at"),
+    ("in_process_at garbage", set_at(("in_process_at",), "yesterday"), "in_process_at"),
+    ("in_process_at year 1900", set_at(("in_process_at",), "1900-01-01T00:00:00Z"), "out of range"),
+    ("in_process_at far future", set_at(("in_process_at",), "2999-01-01T00:00:00Z"), "out of range"),
+    ("in_process_at is a list", set_at(("in_process_at",), [2026]), "in_process_at"),
+    ("no products", drop_at(("products",)), "products"),
+    ("products empty", set_at(("products",), []), "empty"),
+    ("products is a dict", set_at(("products",), {"0": {}}), "list"),
     ("products too many", lambda p: p.update(products=p["products"] * 300), "at most"),
-    ("product is a string", _set(P0, "MP-00001"), "object"),
-    ("offer_id missing", _drop(P0 + ("offer_id",)), "offer_id"),
-    ("offer_id huge", _set(P0 + ("offer_id",), "A" * 5000), "offer_id"),
-    ("offer_id is a dict", _set(P0 + ("offer_id",), {"x": 1}), "offer_id"),
-    ("offer_id only markup", _set(P0 + ("offer_id",), "<b></b>"), "offer_id"),
-    ("name missing", _drop(P0 + ("name",)), "name"),
-    ("name huge", _set(P0 + ("name",), "Я" * 100001), "name"),
-    ("sku negative", _set(P0 + ("sku",), -1), "sku"),
-    ("sku is true", _set(P0 + ("sku",), True), "sku"),
-    ("sku has 31 digits", _set(P0 + ("sku",), 10 ** 30), "not an ozon id"),
-    ("sku is a word", _set(P0 + ("sku",), "abc"), "not an ozon id"),
-    ("quantity zero", _set(P0 + ("quantity",), 0), "positive"),
-    ("quantity negative", _set(P0 + ("quantity",), -3), "positive"),
-    ("quantity fraction", _set(P0 + ("quantity",), 1.5), "whole"),
-    ("quantity text", _set(P0 + ("quantity",), "two"), "whole"),
-    ("quantity bool", _set(P0 + ("quantity",), True), "whole"),
-    ("quantity huge", _set(P0 + ("quantity",), 10 ** 8), "implausibly"),
-    ("price missing", _drop(P0 + ("price",)), "price"),
-    ("price negative", _set(P0 + ("price",), {"amount": "-1.00", "currency": "RUB"}), "negative"),
-    ("price NaN", _set(P0 + ("price",), {"amount": "NaN", "currency": "RUB"}), "finite"),
-    ("price Infinity", _set(P0 + ("price",), "Infinity"), "finite"),
-    ("price words", _set(P0 + ("price",), "двести"), "not a number"),
-    ("price without amount", _set(P0 + ("price",), {"currency": "RUB"}), "amount"),
-    ("price huge", _set(P0 + ("price",), {"amount": "1e12", "currency": "RUB"}), "implausibly"),
-    ("price long string", _set(P0 + ("price",), "9" * 100), "not a number"),
-    ("price is a list", _set(P0 + ("price",), [1, 2]), "not a number"),
-    ("currency bad", _set(P0 + ("price",), {"amount": "1.00", "currency": "rub<>"}), "currency"),
-    ("mixed currencies", _set(P0 + ("price",), {"amount": "1.00", "currency": "USD"}), "several currencies"),
-    ("delivery_method is text", _set(("delivery_method",), "warehouse 1"), "delivery_method"),
-    ("warehouse_id negative", _set(("delivery_method", "warehouse_id"), -7), "warehouse_id"),
-    ("order_number huge", _set(("order_number",), "9" * 500), "order_number"),
-    ("tpl_integration_type is a number", _set(("tpl_integration_type",), 1), "tpl_integration_type"),
-    ("integration_type_flow huge", _set(("integration_type_flow",), "x" * 1000), "integration_type_flow"),
+    ("product is a string", set_at(P0, "MP-00001"), "object"),
+    ("offer_id missing", drop_at(P0 + ("offer_id",)), "offer_id"),
+    ("offer_id huge", set_at(P0 + ("offer_id",), "A" * 5000), "offer_id"),
+    ("offer_id is a dict", set_at(P0 + ("offer_id",), {"x": 1}), "offer_id"),
+    ("offer_id only markup", set_at(P0 + ("offer_id",), "<b></b>"), "offer_id"),
+    ("name missing", drop_at(P0 + ("name",)), "name"),
+    ("name huge", set_at(P0 + ("name",), "Я" * 100001), "name"),
+    ("sku negative", set_at(P0 + ("sku",), -1), "sku"),
+    ("sku is true", set_at(P0 + ("sku",), True), "sku"),
+    ("sku has 31 digits", set_at(P0 + ("sku",), 10 ** 30), "not an ozon id"),
+    ("sku is a word", set_at(P0 + ("sku",), "abc"), "not an ozon id"),
+    ("quantity zero", set_at(P0 + ("quantity",), 0), "positive"),
+    ("quantity negative", set_at(P0 + ("quantity",), -3), "positive"),
+    ("quantity fraction", set_at(P0 + ("quantity",), 1.5), "whole"),
+    ("quantity text", set_at(P0 + ("quantity",), "two"), "whole"),
+    ("quantity bool", set_at(P0 + ("quantity",), True), "whole"),
+    ("quantity huge", set_at(P0 + ("quantity",), 10 ** 8), "implausibly"),
+    ("price missing", drop_at(P0 + ("price",)), "price"),
+    ("price negative", set_at(P0 + ("price",), {"amount": "-1.00", "currency": "RUB"}), "negative"),
+    ("price NaN", set_at(P0 + ("price",), {"amount": "NaN", "currency": "RUB"}), "finite"),
+    ("price Infinity", set_at(P0 + ("price",), "Infinity"), "finite"),
+    ("price words", set_at(P0 + ("price",), "двести"), "not a number"),
+    ("price without amount", set_at(P0 + ("price",), {"currency": "RUB"}), "amount"),
+    ("price huge", set_at(P0 + ("price",), {"amount": "1e12", "currency": "RUB"}), "implausibly"),
+    ("price long string", set_at(P0 + ("price",), "9" * 100), "not a number"),
+    ("price is a list", set_at(P0 + ("price",), [1, 2]), "not a number"),
+    ("currency bad", set_at(P0 + ("price",), {"amount": "1.00", "currency": "rub<>"}), "currency"),
+    ("mixed currencies", set_at(P0 + ("price",), {"amount": "1.00", "currency": "USD"}), "several currencies"),
+    ("delivery_method is text", set_at(("delivery_method",), "warehouse 1"), "delivery_method"),
+    ("warehouse_id negative", set_at(("delivery_method", "warehouse_id"), -7), "warehouse_id"),
+    ("order_number huge", set_at(("order_number",), "9" * 500), "order_number"),
+    ("tpl_integration_type is a number", set_at(("tpl_integration_type",), 1), "tpl_integration_type"),
+    ("integration_type_flow huge", set_at(("integration_type_flow",), "x" * 1000), "integration_type_flow"),
     ("rFBS customer is text", lambda p: p.update(tpl_integration_type="non_integrated", customer="Иван"),
      "customer"),
     ("rFBS address is a list", lambda p: p.update(tpl_integration_type="aggregator",
@@ -532,12 +508,12 @@ def test_hostile_fbs_payload_gives_payload_error(label, mutate, expected):
 HOSTILE_FBO = [
     ("not an object", lambda p: "posting", "object"),
     ("no created time", lambda p: [p.pop("created_at"), p.pop("in_process_at")] and None, "created_at"),
-    ("created_at garbage", _set(("created_at",), "2026-13-45T99:00:00Z"), "created_at"),
-    ("status missing", _drop(("status",)), "status"),
-    ("price string with junk", _set(P0 + ("price",), "12,50 руб"), "not a number"),
-    ("currency_code bad", _set(P0 + ("currency_code",), "рубли"), "currency"),
-    ("analytics_data is a list", _set(("analytics_data",), [1]), "analytics_data"),
-    ("quantity as float string", _set(P0 + ("quantity",), "1.0"), "whole"),
+    ("created_at garbage", set_at(("created_at",), "2026-13-45T99:00:00Z"), "created_at"),
+    ("status missing", drop_at(("status",)), "status"),
+    ("price string with junk", set_at(P0 + ("price",), "12,50 руб"), "not a number"),
+    ("currency_code bad", set_at(P0 + ("currency_code",), "рубли"), "currency"),
+    ("analytics_data is a list", set_at(("analytics_data",), [1]), "analytics_data"),
+    ("quantity as float string", set_at(P0 + ("quantity",), "1.0"), "whole"),
 ]
 
 

@@ -22,6 +22,7 @@ from marketplace_connector.lib.wildberries import (
 from tests.emulator import MarketplaceEmulator, specs
 from tests.emulator.server import FAULT_KINDS
 from tests.emulator.wildberries import WildberriesApp
+from tests.unit.helpers import FakeClock
 
 SECRET = WildberriesApp.CREDENTIALS["token"]
 WRONG = "eyJhbGciOiJFUzI1NiJ9.eyJzaWQiOiJ4In0.wrong-secret-signature-123"
@@ -457,16 +458,7 @@ def test_the_documented_limit_is_enforced_with_wildberries_answer():
 
 
 def test_adapter_rate_limiter_keeps_under_the_documented_limit():
-    class Clock:
-        now = 0.0
-
-        def __call__(self):
-            return self.now
-
-        def sleep(self, seconds):
-            self.now += seconds
-
-    clock = Clock()
+    clock = FakeClock()
     limiter = WildberriesAdapter.make_rate_limiter(clock, clock.sleep)
     stamps = []
     for _ in range(400):

@@ -17,6 +17,7 @@ from marketplace_connector.lib.yandex import (
 from tests.emulator import MarketplaceEmulator, specs
 from tests.emulator.server import FAULT_KINDS
 from tests.emulator.yandex import MSK, YandexApp
+from tests.unit.helpers import FakeClock, drop_at, set_at
 
 SECRET = YandexApp.CREDENTIALS["api_key"]
 ORDERS = "/v1/businesses/{businessId}/orders"
@@ -443,16 +444,7 @@ def test_the_documented_limit_is_enforced_with_the_markets_answer():
 
 
 def test_adapter_rate_limiter_keeps_under_the_documented_limit():
-    class Clock:
-        now = 0.0
-
-        def __call__(self):
-            return self.now
-
-        def sleep(self, seconds):
-            self.now += seconds
-
-    clock = Clock()
+    clock = FakeClock()
     limiter = YandexAdapter.make_rate_limiter(clock, clock.sleep)
     calls = 0
     while True:
@@ -649,22 +641,6 @@ def test_status_mapping():
         parse_state({"orderId": True, "status": "DELIVERY"})
 
 
-def _set(path, value):
-    def mutate(p):
-        target = p
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-    return mutate
-
-
-def _drop(path):
-    def mutate(p):
-        target = p
-        for key in path[:-1]:
-            target = target[key]
-        del target[path[-1]]
-    return mutate
 
 
 I0 = ("items", 0)
@@ -673,79 +649,79 @@ COURIER = ("delivery", "courier")
 HOSTILE = [
     ("order is a list", lambda p: [p], "object"),
     ("order is a string", lambda p: "48240042121", "object"),
-    ("no orderId", _drop(("orderId",)), "orderid"),
-    ("orderId null", _set(("orderId",), None), "orderid"),
-    ("orderId is a dict", _set(("orderId",), {"a": 1}), "orderid"),
-    ("orderId negative", _set(("orderId",), -5), "positive"),
-    ("orderId zero", _set(("orderId",), 0), "positive"),
-    ("orderId has 26 digits", _set(("orderId",), 10 ** 25), "not a yandex market id"),
-    ("orderId markup", _set(("orderId",), "<script>1</script>"), "orderid"),
-    ("orderId fraction", _set(("orderId",), 1.5), "orderid"),
-    ("orderId is true", _set(("orderId",), True), "orderid"),
-    ("no campaignId", _drop(("campaignId",)), "campaignid"),
-    ("campaignId a word", _set(("campaignId",), "shop"), "campaignid"),
-    ("no status", _drop(("status",)), "status"),
-    ("status unknown", _set(("status",), "TELEPORTED"), "unknown"),
-    ("status lower case", _set(("status",), "processing"), "status word"),
-    ("status is a number", _set(("status",), 5), "status"),
-    ("status huge", _set(("status",), "A" * 10000), "status"),
-    ("substatus huge", _set(("substatus",), "X" * 100), "substatus"),
-    ("substatus a list", _set(("substatus",), ["STARTED"]), "substatus"),
-    ("no creationDate", _drop(("creationDate",)), "creationdate"),
-    ("creationDate garbage", _set(("creationDate",), "yesterday"), "creationdate"),
-    ("creationDate 31 February", _set(("creationDate",), "31-02-2026 10:00:00"), "not a valid time"),
-    ("creationDate year 1900", _set(("creationDate",), "1900-01-01T00:00:00+03:00"), "out of range"),
-    ("creationDate far future", _set(("creationDate",), "2999-01-01T00:00:00+03:00"), "out of range"),
-    ("creationDate is a list", _set(("creationDate",), [2026]), "creationdate"),
-    ("creationDate epoch number", _set(("creationDate",), 1763800000), "creationdate"),
-    ("no delivery", _drop(("delivery",)), "delivery"),
-    ("delivery is text", _set(("delivery",), "courier"), "delivery"),
-    ("no items", _drop(("items",)), "items"),
-    ("items empty", _set(("items",), []), "empty"),
-    ("items is a dict", _set(("items",), {"0": {}}), "list"),
+    ("no orderId", drop_at(("orderId",)), "orderid"),
+    ("orderId null", set_at(("orderId",), None), "orderid"),
+    ("orderId is a dict", set_at(("orderId",), {"a": 1}), "orderid"),
+    ("orderId negative", set_at(("orderId",), -5), "positive"),
+    ("orderId zero", set_at(("orderId",), 0), "positive"),
+    ("orderId has 26 digits", set_at(("orderId",), 10 ** 25), "not a yandex market id"),
+    ("orderId markup", set_at(("orderId",), "<script>1</script>"), "orderid"),
+    ("orderId fraction", set_at(("orderId",), 1.5), "orderid"),
+    ("orderId is true", set_at(("orderId",), True), "orderid"),
+    ("no campaignId", drop_at(("campaignId",)), "campaignid"),
+    ("campaignId a word", set_at(("campaignId",), "shop"), "campaignid"),
+    ("no status", drop_at(("status",)), "status"),
+    ("status unknown", set_at(("status",), "TELEPORTED"), "unknown"),
+    ("status lower case", set_at(("status",), "processing"), "status word"),
+    ("status is a number", set_at(("status",), 5), "status"),
+    ("status huge", set_at(("status",), "A" * 10000), "status"),
+    ("substatus huge", set_at(("substatus",), "X" * 100), "substatus"),
+    ("substatus a list", set_at(("substatus",), ["STARTED"]), "substatus"),
+    ("no creationDate", drop_at(("creationDate",)), "creationdate"),
+    ("creationDate garbage", set_at(("creationDate",), "yesterday"), "creationdate"),
+    ("creationDate 31 February", set_at(("creationDate",), "31-02-2026 10:00:00"), "not a valid time"),
+    ("creationDate year 1900", set_at(("creationDate",), "1900-01-01T00:00:00+03:00"), "out of range"),
+    ("creationDate far future", set_at(("creationDate",), "2999-01-01T00:00:00+03:00"), "out of range"),
+    ("creationDate is a list", set_at(("creationDate",), [2026]), "creationdate"),
+    ("creationDate epoch number", set_at(("creationDate",), 1763800000), "creationdate"),
+    ("no delivery", drop_at(("delivery",)), "delivery"),
+    ("delivery is text", set_at(("delivery",), "courier"), "delivery"),
+    ("no items", drop_at(("items",)), "items"),
+    ("items empty", set_at(("items",), []), "empty"),
+    ("items is a dict", set_at(("items",), {"0": {}}), "list"),
     ("items too many", lambda p: p.update(items=p["items"] * 300), "at most"),
-    ("item is a string", _set(I0, "MP-00001"), "object"),
-    ("offerId missing", _drop(I0 + ("offerId",)), "offerid"),
-    ("offerId huge", _set(I0 + ("offerId",), "A" * 5000), "offerid"),
-    ("offerId is a dict", _set(I0 + ("offerId",), {"x": 1}), "offerid"),
-    ("offerId only markup", _set(I0 + ("offerId",), "<b></b>"), "offerid"),
-    ("offerName missing", _drop(I0 + ("offerName",)), "offername"),
-    ("offerName huge", _set(I0 + ("offerName",), "Я" * 100001), "offername"),
-    ("count missing", _drop(I0 + ("count",)), "count"),
-    ("count zero", _set(I0 + ("count",), 0), "positive"),
-    ("count negative", _set(I0 + ("count",), -3), "positive"),
-    ("count fraction", _set(I0 + ("count",), 1.5), "whole"),
-    ("count text", _set(I0 + ("count",), "two"), "whole"),
-    ("count bool", _set(I0 + ("count",), True), "whole"),
-    ("count huge", _set(I0 + ("count",), 10 ** 8), "implausibly"),
-    ("prices missing", _drop(I0 + ("prices",)), "no prices"),
-    ("prices is text", _set(I0 + ("prices",), "1000"), "prices is not an object"),
-    ("payment missing", _drop(PAY0), "payment"),
-    ("payment is a number", _set(PAY0, 1000), "payment is not an object"),
-    ("payment negative", _set(PAY0 + ("value",), -1.0), "negative"),
-    ("payment NaN", _set(PAY0 + ("value",), "NaN"), "finite"),
-    ("payment Infinity", _set(PAY0 + ("value",), "Infinity"), "finite"),
-    ("payment words", _set(PAY0 + ("value",), "двести"), "not a number"),
-    ("payment huge", _set(PAY0 + ("value",), 1e12), "implausibly"),
-    ("payment long string", _set(PAY0 + ("value",), "9" * 100), "not a number"),
-    ("payment is a list", _set(PAY0 + ("value",), [1, 2]), "not a number"),
-    ("payment without value", _drop(PAY0 + ("value",)), "not a number"),
-    ("currency bad", _set(PAY0 + ("currencyId",), "rub<>"), "currency"),
-    ("currency missing", _drop(PAY0 + ("currencyId",)), "currency"),
-    ("mixed currencies", _set(("items", 1, "prices", "payment", "currencyId"), "USD"), "several currencies"),
-    ("cashback in another currency", _set(I0 + ("prices", "cashback", "currencyId"), "EUR"), "several currencies"),
-    ("cashback negative", _set(I0 + ("prices", "cashback", "value"), -100), "negative"),
-    ("marketSku negative", _set(I0 + ("marketSku",), -7), "positive"),
-    ("programType LaaS", _set(("programType",), "LAAS"), "laas"),
-    ("programType unknown", _set(("programType",), "TELEPORT"), "unknown"),
-    ("programType a number", _set(("programType",), 3), "programtype"),
-    ("warehouseId is a dict", _set(("delivery", "warehouseId"), {"id": 1}), "warehouseid"),
-    ("warehouseId huge", _set(("delivery", "warehouseId"), "9" * 500), "warehouseid"),
-    ("DBS courier is text", _set(COURIER, "Москва"), "courier"),
-    ("DBS address is a list", _set(COURIER + ("address",), ["Москва"]), "address"),
-    ("DBS street huge", _set(COURIER + ("address", "street"), "у" * 500), "street"),
-    ("DBS region is text", _set(COURIER + ("region",), "Москва"), "region"),
-    ("DBS region name huge", _set(COURIER + ("region", "parent", "name"), "Р" * 500), "region name"),
+    ("item is a string", set_at(I0, "MP-00001"), "object"),
+    ("offerId missing", drop_at(I0 + ("offerId",)), "offerid"),
+    ("offerId huge", set_at(I0 + ("offerId",), "A" * 5000), "offerid"),
+    ("offerId is a dict", set_at(I0 + ("offerId",), {"x": 1}), "offerid"),
+    ("offerId only markup", set_at(I0 + ("offerId",), "<b></b>"), "offerid"),
+    ("offerName missing", drop_at(I0 + ("offerName",)), "offername"),
+    ("offerName huge", set_at(I0 + ("offerName",), "Я" * 100001), "offername"),
+    ("count missing", drop_at(I0 + ("count",)), "count"),
+    ("count zero", set_at(I0 + ("count",), 0), "positive"),
+    ("count negative", set_at(I0 + ("count",), -3), "positive"),
+    ("count fraction", set_at(I0 + ("count",), 1.5), "whole"),
+    ("count text", set_at(I0 + ("count",), "two"), "whole"),
+    ("count bool", set_at(I0 + ("count",), True), "whole"),
+    ("count huge", set_at(I0 + ("count",), 10 ** 8), "implausibly"),
+    ("prices missing", drop_at(I0 + ("prices",)), "no prices"),
+    ("prices is text", set_at(I0 + ("prices",), "1000"), "prices is not an object"),
+    ("payment missing", drop_at(PAY0), "payment"),
+    ("payment is a number", set_at(PAY0, 1000), "payment is not an object"),
+    ("payment negative", set_at(PAY0 + ("value",), -1.0), "negative"),
+    ("payment NaN", set_at(PAY0 + ("value",), "NaN"), "finite"),
+    ("payment Infinity", set_at(PAY0 + ("value",), "Infinity"), "finite"),
+    ("payment words", set_at(PAY0 + ("value",), "двести"), "not a number"),
+    ("payment huge", set_at(PAY0 + ("value",), 1e12), "implausibly"),
+    ("payment long string", set_at(PAY0 + ("value",), "9" * 100), "not a number"),
+    ("payment is a list", set_at(PAY0 + ("value",), [1, 2]), "not a number"),
+    ("payment without value", drop_at(PAY0 + ("value",)), "not a number"),
+    ("currency bad", set_at(PAY0 + ("currencyId",), "rub<>"), "currency"),
+    ("currency missing", drop_at(PAY0 + ("currencyId",)), "currency"),
+    ("mixed currencies", set_at(("items", 1, "prices", "payment", "currencyId"), "USD"), "several currencies"),
+    ("cashback in another currency", set_at(I0 + ("prices", "cashback", "currencyId"), "EUR"), "several currencies"),
+    ("cashback negative", set_at(I0 + ("prices", "cashback", "value"), -100), "negative"),
+    ("marketSku negative", set_at(I0 + ("marketSku",), -7), "positive"),
+    ("programType LaaS", set_at(("programType",), "LAAS"), "laas"),
+    ("programType unknown", set_at(("programType",), "TELEPORT"), "unknown"),
+    ("programType a number", set_at(("programType",), 3), "programtype"),
+    ("warehouseId is a dict", set_at(("delivery", "warehouseId"), {"id": 1}), "warehouseid"),
+    ("warehouseId huge", set_at(("delivery", "warehouseId"), "9" * 500), "warehouseid"),
+    ("DBS courier is text", set_at(COURIER, "Москва"), "courier"),
+    ("DBS address is a list", set_at(COURIER + ("address",), ["Москва"]), "address"),
+    ("DBS street huge", set_at(COURIER + ("address", "street"), "у" * 500), "street"),
+    ("DBS region is text", set_at(COURIER + ("region",), "Москва"), "region"),
+    ("DBS region name huge", set_at(COURIER + ("region", "parent", "name"), "Р" * 500), "region name"),
 ]
 
 
