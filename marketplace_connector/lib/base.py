@@ -32,6 +32,9 @@ class OrderRef:
     external_id: str
     scheme: str
     secondary_ref: str = ""
+    #: when the order was placed (aware, UTC), where known: lets a marketplace whose state
+    #: query needs a period (Yandex Market) ask for the right one
+    created_at: object = None
 
 
 class Adapter:

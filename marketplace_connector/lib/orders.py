@@ -10,9 +10,11 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 #: normalised order states
-NEW, PROCESSING, SHIPPED, DELIVERED, CANCELLED = (
-    "new", "processing", "shipped", "delivered", "cancelled")
-STATES = (NEW, PROCESSING, SHIPPED, DELIVERED, CANCELLED)
+NEW, PROCESSING, SHIPPED, DELIVERED, CANCELLED, RETURNED, LOST = (
+    "new", "processing", "shipped", "delivered", "cancelled", "returned", "lost")
+STATES = (NEW, PROCESSING, SHIPPED, DELIVERED, CANCELLED, RETURNED, LOST)
+#: states after which the marketplace changes nothing more (an order is followed until then)
+TERMINAL_STATES = frozenset((DELIVERED, CANCELLED, RETURNED, LOST))
 
 #: fulfilment schemes
 FBS, DBS, FBO = "fbs", "dbs", "fbo"
@@ -37,7 +39,8 @@ class OrderLine:
     offer_code: str
     name: str
     quantity: Decimal
-    #: unit price in roubles, as the buyer paid it (2 decimals)
+    #: unit price in the order's currency (2 decimals), on the marketplace's default price
+    #: basis (the adapter's ``default_price_basis``)
     price: Decimal
     barcode: str = ""
     #: the marketplace's own item id: WB chrtId, Ozon sku, YM marketSku
@@ -46,6 +49,9 @@ class OrderLine:
     product_ref: str = ""
     #: marking codes (Честный знак) the marketplace attached to the line
     marking_codes: tuple = ()
+    #: the unit price on every price basis the payload gives: {basis: Decimal}; the bases of a
+    #: marketplace are its adapter's ``PRICE_BASES``
+    prices: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,7 @@ def order_to_data(order):
                 "item_id": ln.item_id,
                 "product_ref": ln.product_ref,
                 "marking_codes": list(ln.marking_codes),
+                "prices": {k: str(v) for k, v in ln.prices.items()},
             }
             for ln in order.lines
         ],
@@ -242,6 +249,7 @@ def order_from_data(data):
                 item_id=ln.get("item_id", ""),
                 product_ref=ln.get("product_ref", ""),
                 marking_codes=tuple(ln.get("marking_codes") or ()),
+                prices={k: Decimal(v) for k, v in (ln.get("prices") or {}).items()},
             )
             for ln in data["lines"]
         ),

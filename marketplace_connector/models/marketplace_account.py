@@ -206,23 +206,9 @@ class MarketplaceAccount(models.Model):
             self.marketplace, creds, account._settings(), base_url=base_url, **transport_kwargs)
 
     def _write_sync_log(self, calls, operation):
-        """One sync log entry per API call (after its retries)."""
-        if not calls:
-            return
-        self.env["marketplace.sync.log"].sudo().create([
-            {
-                "account_id": self.id,
-                "operation": operation,
-                "method": call.method,
-                "endpoint": call.endpoint,
-                "status_code": call.status,
-                "duration_ms": call.duration_ms,
-                "attempts": call.attempts,
-                "error": call.error or False,
-                "state": "error" if call.error else ("retried" if call.attempts > 1 else "ok"),
-            }
-            for call in calls
-        ])
+        """Record the API calls of one run in the sync log (see marketplace.sync.log)."""
+        if calls:
+            self.env["marketplace.sync.log"].sudo()._log_calls(self, calls, operation)
 
     def _record_failure(self, message):
         self.sudo().write({"last_error": message, "last_error_date": fields.Datetime.now()})

@@ -19,6 +19,8 @@ MP_STATES = [
     ("shipped", "Shipped"),
     ("delivered", "Delivered"),
     ("cancelled", "Cancelled"),
+    ("returned", "Returned"),
+    ("lost", "Lost"),
 ]
 SCHEMES = [("fbs", "FBS"), ("dbs", "DBS"), ("fbo", "FBO")]
 USER = "marketplace_connector.group_marketplace_user"
@@ -58,6 +60,9 @@ class MarketplaceOrder(models.Model):
          ("skipped", "Not imported (cancelled)")],
         required=True, default="held", readonly=True, tracking=True, index=True)
     hold_reason = fields.Text(string="Reason", readonly=True, tracking=True)
+    closed_date = fields.Datetime(
+        string="Closed on", readonly=True, index=True, copy=False,
+        help="When the marketplace state became final (delivered, cancelled, returned, lost).")
     needs_attention = fields.Boolean(readonly=True, tracking=True)
     attention_reason = fields.Char(readonly=True)
     sale_order_id = fields.Many2one("sale.order", readonly=True, ondelete="set null", index=True)

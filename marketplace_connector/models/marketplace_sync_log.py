@@ -38,5 +38,23 @@ class MarketplaceSyncLog(models.Model):
             log.retries = max((log.attempts or 1) - 1, 0)
 
     @api.model
+    def _log_calls(self, account, calls, operation):
+        """One entry per API call (after its retries)."""
+        return self.create([
+            {
+                "account_id": account.id,
+                "operation": operation,
+                "method": call.method,
+                "endpoint": call.endpoint,
+                "status_code": call.status,
+                "duration_ms": call.duration_ms,
+                "attempts": call.attempts,
+                "error": call.error or False,
+                "state": "error" if call.error else ("retried" if call.attempts > 1 else "ok"),
+            }
+            for call in calls
+        ])
+
+    @api.model
     def _cron_clean_old(self, days=90):
         self.search([("create_date", "<", fields.Datetime.now() - timedelta(days=days))]).unlink()
