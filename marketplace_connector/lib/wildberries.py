@@ -25,11 +25,35 @@ most 290 in any minute.  Content (cards) allows 100 a minute, bursts of 5: the c
 limiter of its own.  Over a limit WB answers 429 with ``X-Ratelimit-Retry`` (seconds), which
 the transport obeys.
 
-Prices: WB gives kopecks (integers).  See :func:`_line_price` for the field used.
+Prices: WB gives kopecks (integers).  Price bases (:attr:`WildberriesAdapter.PRICE_BASES`),
+each a unit price in the currency of the seller's country (``convertedCurrencyCode``, the
+order's currency):
+
+* ``buyer_price`` — ``convertedPrice``: after every discount, the seller's and WB's (СПП),
+  except the WB Wallet's.  **The default**: it is the amount WB's realization report calls the
+  sale (``retail_amount``, "Вайлдберриз реализовал Товар (Пр)"), which is after the СПП
+  discount that WB funds (hence a WB remuneration ``retail_amount − ppvz_for_pay`` that can be
+  negative).  It is in all four task shapes, so a task has one amount whichever list it came
+  from.
+* ``seller_price`` — ``salePrice``: the seller's price with the seller's own discount, before
+  WB's (the report's ``retail_price_withdisc_rub``).  Only the new-task shapes have it; it is in
+  the buyer's currency (``currencyCode``) and is converted at the task's own rate
+  (``convertedPrice / price``) when the buyer paid in another currency.
+* ``final_price`` — ``convertedFinalPrice``: what the buyer paid, after the WB Wallet discount
+  too (WB grants it out of its own pocket); missing from the FBS list.
+
+``price``/``finalPrice`` (the buyer's currency) are checked but not bases.  Currencies are
+ISO 4217 numeric codes (:data:`CURRENCIES`).
+
+States: ``sold``/``receive`` is delivered; the buyer refusing the goods at the pick-up point or
+at the door (``canceled_by_client``, DBS ``reject``) is a **return** (the goods come back);
+every other cancellation is cancelled.  WB's task API has no "lost" word (a lost item is
+compensated in the realization report).
 """
 import math
 import re
 from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP
 
 from . import orders as o
 from .base import Adapter, CatalogItem, Warehouse
@@ -51,8 +75,11 @@ SUPPLIER_STATUSES = {"new", "confirm", "complete", "deliver", "receive", "reject
 WB_STATUSES = {"waiting", "sorted", "sold", "canceled", "canceled_by_client", "declined_by_client", "defect",
                "ready_for_pickup", "postponed_delivery", "accepted_by_carrier", "sent_to_carrier",
                "canceled_by_missed_call"}
-CANCELLED_SUPPLIER = {"cancel", "reject", "cancel_missed_call"}
-CANCELLED_WB = {"canceled", "canceled_by_client", "declined_by_client", "defect", "canceled_by_missed_call"}
+CANCELLED_SUPPLIER = {"cancel", "cancel_missed_call"}
+CANCELLED_WB = {"canceled", "declined_by_client", "defect", "canceled_by_missed_call"}
+#: refused by the buyer on receipt, after the hand-over: the goods come back
+RETURNED_SUPPLIER = {"reject"}
+RETURNED_WB = {"canceled_by_client"}
 SHIPPED_SUPPLIER = {"complete", "deliver"}
 SHIPPED_WB = {"sorted", "ready_for_pickup", "postponed_delivery", "accepted_by_carrier", "sent_to_carrier"}
 
@@ -98,8 +125,8 @@ def peek_id(raw):
 def status_state(supplier, wb, ext=None):
     """(state, status_text) of a task's ``supplierStatus`` and ``wbStatus``.
 
-    Cancelled wins (the buyer, WB or the seller cancelled, the buyer refused it), then
-    delivered (``sold`` / ``receive``), shipped (handed over: ``complete``/``deliver``, or WB
+    Returned wins (the buyer refused the goods on receipt), then cancelled (the buyer, WB or
+    the seller cancelled), then delivered (``sold`` / ``receive``), shipped (handed over: ``complete``/``deliver``, or WB
     has it on the way), processing (``confirm``: being packed), new."""
     for label, word, known in (("supplierStatus", supplier, SUPPLIER_STATUSES), ("wbStatus", wb, WB_STATUSES)):
         if not isinstance(word, str) or not _STATUS_WORD.match(word):
@@ -107,6 +134,8 @@ def status_state(supplier, wb, ext=None):
         if word not in known:
             raise o.PayloadError(f"unknown Wildberries {label} '{word}'", ext)
     text = f"{supplier} / {wb}"
+    if supplier in RETURNED_SUPPLIER or wb in RETURNED_WB:
+        return o.RETURNED, text
     if supplier in CANCELLED_SUPPLIER or wb in CANCELLED_WB:
         return o.CANCELLED, text
     if wb == "sold" or supplier == "receive":
@@ -136,28 +165,44 @@ def _kopecks(raw, key, ext):
     return o.money(value, key, ext, kopecks=True)
 
 
-def _line_price(raw, ext):
-    """The unit price in roubles and its currency.
+def _currency(raw, key, ext):
+    code = raw.get(key)
+    if code is None:
+        return "RUB"
+    if isinstance(code, bool) or not isinstance(code, int) or code not in CURRENCIES:
+        raise o.PayloadError(f"{key} is not a known currency: {str(code)[:12]!r}", ext)
+    return CURRENCIES[code]
 
-    ``convertedPrice`` is used: the price after every discount except the WB Wallet's, in the
-    currency of the seller's country (``convertedCurrencyCode``, roubles for a Russian seller).
-    It is in all four task shapes (FBS and DBS, new and listed), so a task has one amount
-    whichever list it came from; ``price``/``finalPrice`` are in the *buyer's* currency (BYN for
-    a buyer in Belarus); ``finalPrice`` (after the WB Wallet discount, which WB grants out of its
-    own pocket) is missing from the FBS list; ``salePrice`` is the seller's price before WB's
-    discounts, not what the buyer paid.  Every kopeck field present is checked all the same.
-    """
+
+def _line_prices(raw, ext):
+    """{basis: unit price} of a task (see the module docstring) and its currency.
+
+    ``convertedPrice`` (``buyer_price``) is required; the other bases are given where the task
+    has them.  Every kopeck field present is checked all the same."""
     amounts = {key: _kopecks(raw, key, ext) for key in KOPECK_FIELDS}
     if amounts["convertedPrice"] is None:
         raise o.PayloadError("missing field 'convertedPrice'", ext)
-    code = raw.get("convertedCurrencyCode")
-    if code is None:
-        currency = "RUB"
-    elif isinstance(code, bool) or not isinstance(code, int) or code not in CURRENCIES:
-        raise o.PayloadError(f"convertedCurrencyCode is not a known currency: {str(code)[:12]!r}", ext)
-    else:
-        currency = CURRENCIES[code]
-    return amounts["convertedPrice"], currency
+    currency = _currency(raw, "convertedCurrencyCode", ext)
+    prices = {"buyer_price": amounts["convertedPrice"]}
+    if amounts["convertedFinalPrice"] is not None:
+        prices["final_price"] = amounts["convertedFinalPrice"]
+    sale = amounts["salePrice"]
+    if sale is not None:
+        sale_currency = _currency(raw, "currencyCode", ext) if raw.get("currencyCode") is not None else currency
+        if sale_currency != currency:
+            # salePrice is in the buyer's currency: converted at the task's own rate
+            paid = amounts["price"]
+            sale = (sale * amounts["convertedPrice"] / paid).quantize(o.KOPECK, rounding=ROUND_HALF_UP) \
+                if paid else None
+        if sale is not None:
+            prices["seller_price"] = sale
+    return prices, currency
+
+
+def _line_price(raw, ext):
+    """The unit price on the default basis (``convertedPrice``) and its currency."""
+    prices, currency = _line_prices(raw, ext)
+    return prices[WildberriesAdapter.default_price_basis], currency
 
 
 def _barcodes(raw, ext):
@@ -240,11 +285,12 @@ def parse_order(raw, scheme=o.FBS, status=None, client=None):
         if not article:
             raise o.PayloadError("article is empty", ext)
         created = _moment(o.require(raw, "createdAt", ext), "createdAt", ext)
-        price, currency = _line_price(raw, ext)
+        prices, currency = _line_prices(raw, ext)
         barcodes = _barcodes(raw, ext)
         line = o.OrderLine(
             # WB's tasks carry no product name: the article stands for it
-            offer_code=article, name=article, quantity=o.quantity(1), price=price,
+            offer_code=article, name=article, quantity=o.quantity(1),
+            price=prices[WildberriesAdapter.default_price_basis], prices=prices,
             barcode=barcodes[0] if barcodes else "",
             item_id=_task_id(o.require(raw, "chrtId", ext), "chrtId", ext),
             product_ref=_task_id(o.require(raw, "nmId", ext), "nmId", ext),
@@ -333,8 +379,15 @@ class WildberriesAdapter(Adapter):
     catalog_page_size = 100
     #: no paging loop goes further than this
     max_pages = 500
-    #: known tasks read by one fetch_states
-    max_state_refs = 10000
+
+    #: the price bases a task gives, (key, label), see the module docstring
+    PRICE_BASES = (
+        ("buyer_price", "Price after the seller's and WB's discounts (convertedPrice)"),
+        ("seller_price", "Seller's price with the seller's discount (salePrice)"),
+        ("final_price", "Paid by the buyer, after the WB Wallet discount (convertedFinalPrice)"),
+    )
+    #: the basis of ``OrderLine.price``: what the realization report calls the sale (retail_amount)
+    default_price_basis = "buyer_price"
 
     def __init__(self, transport, settings=None):
         super().__init__(transport, settings)
@@ -507,10 +560,10 @@ class WildberriesAdapter(Adapter):
         return list(found.values())
 
     def fetch_states(self, refs):
-        """States of known tasks, by their scheme's status method (1000 ids a call); a task
-        WB does not know, or an unknown status word, is left out."""
+        """States of known tasks, any number of them, by their scheme's status method (1000 ids
+        a call); a task WB does not know, or an unknown status word, is left out."""
         ids = {o.FBS: [], o.DBS: []}
-        for ref in list(refs)[: self.max_state_refs]:
+        for ref in refs:
             ext = str(ref.external_id)
             if not (ext.isascii() and ext.isdigit() and 0 < int(ext) <= MAX_INT64 and str(int(ext)) == ext):
                 continue  # not a WB task id

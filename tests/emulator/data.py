@@ -58,3 +58,42 @@ def customer(rng):
         "flat": str(rng.randrange(1, 300)),
         "zip": f"{rng.randrange(101000, 692999)}",
     }
+
+
+#: units of a currency for one rouble, for the emulated sellers and buyers outside Russia
+RATES = {"RUB": Decimal("1"), "KZT": Decimal("5.80"), "BYN": Decimal("0.0365"), "UZS": Decimal("140.00"),
+         "KGS": Decimal("1.08"), "AMD": Decimal("4.80")}
+
+
+def in_currency(amount_rub, currency):
+    """A rouble amount in ``currency`` (2 decimals)."""
+    from decimal import ROUND_HALF_UP
+
+    return (Decimal(amount_rub) * RATES[currency]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+#: the sized goods: (card article, name, price in roubles, sizes)
+SIZED_CARDS = [
+    ("SZ-TEE-001", "Футболка оверсайз хлопковая, чёрная", Decimal("1490.00"), ("S", "M", "L", "XL")),
+    ("SZ-HOOD-002", "Худи с капюшоном, серое", Decimal("3290.00"), ("S", "M", "L")),
+    ("SZ-SNKR-003", "Кроссовки беговые, белые", Decimal("5990.00"), ("40", "41", "42", "43")),
+]
+
+
+def sized_catalog():
+    """Clothes and shoes in sizes: one card per model (one seller's article, ``offer_code``), each
+    size with its own barcode and its own article (``offer_code`` of the size: Ozon's and Yandex
+    Market's offers are one per size, variants of one model).  Indexes follow the 60 items of
+    :func:`default_catalog`, so that the marketplaces' ids never collide with theirs."""
+    cards = []
+    index = 1000
+    for number, (code, name, price, sizes) in enumerate(SIZED_CARDS, 1):
+        card = {"offer_code": code, "name": name, "price": price, "model_index": number, "sizes": []}
+        for size in sizes:
+            index += 1
+            card["sizes"].append({
+                "size": size, "offer_code": f"{code}-{size}", "name": f"{name}, {size}",
+                "barcode": ean13(461000000000 + index * 7919), "index": index,
+            })
+        cards.append(card)
+    return cards

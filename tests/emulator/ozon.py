@@ -359,6 +359,10 @@ class OzonApp(App):
             return _error(403, 7, "Invalid Api-Key, please check the key and try again")
         return None
 
+    def spec_error_reply(self, route, message):
+        """Ozon's 400: ``rpcStatus`` ``{code: 3 (INVALID_ARGUMENT), message, details}``."""
+        return _error(400, 3, f"invalid request: {message[:300]}")
+
     def rate_limited_reply(self):
         return Reply(429, {"code": 8, "message": "You have reached request rate limit per second",
                            "details": []}, validate=False)

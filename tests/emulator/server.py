@@ -110,6 +110,14 @@ class App:
     def spec_set(self):
         return specs.LOADERS[self.name]()
 
+    def spec_error_reply(self, route, message):
+        """The marketplace's own 400 answer to a request that breaks its spec."""
+        raise NotImplementedError
+
+    def add_sized_cards(self, cards=None):
+        """Variant groups (sizes of one model) after the catalogue (``data.sized_catalog``)."""
+        raise NotImplementedError
+
 
 class FaultPlan:
     """Faults on demand: a queue of forced faults and a random share of failures."""
@@ -157,7 +165,8 @@ class FaultPlan:
 class MarketplaceEmulator(LoopbackServer):
     """The emulator.  ``start()`` serves on 127.0.0.1 (a free port unless given)."""
 
-    def __init__(self, host="127.0.0.1", port=0, seed=1, validate=True, timeout_delay=2.0, clock=time.monotonic):
+    def __init__(self, host="127.0.0.1", port=0, seed=1, validate=True, timeout_delay=2.0, clock=time.monotonic,
+                 sized=False):
         from .ozon import OzonApp
         from .wildberries import WildberriesApp
         from .yandex import YandexApp
@@ -188,6 +197,11 @@ class MarketplaceEmulator(LoopbackServer):
         self.wildberries = self.apps["wildberries"]
         self.ozon = self.apps["ozon"]
         self.yandex = self.apps["yandex"]
+        #: the sized cards each marketplace was given (``sized=True``), by marketplace
+        self.sized_cards = {}
+        if sized:
+            for name, app in self.apps.items():
+                self.sized_cards[name] = app.add_sized_cards()
 
     # --- life cycle (see LoopbackServer) ---------------------------------------------
     def handler_class(self):
@@ -223,6 +237,21 @@ class MarketplaceEmulator(LoopbackServer):
     def reset_records(self):
         with self._records_lock:
             self.records.clear()
+            self.validation_errors.clear()
+            self.limit_violations.clear()
+
+    def violations(self):
+        """Everything a test must not have caused, as sentences: requests that broke a spec
+        (answered with the marketplace's 400), answers of the emulator that break it (a bug
+        of the emulator), and requests over a documented limit (answered 429/420)."""
+        with self._records_lock:
+            found = list(self.validation_errors)
+            found += [f"{mp}: {count} request(s) over the documented rate limit"
+                      for mp, count in sorted(self.limit_violations.items()) if count]
+        return found
+
+    def clear_violations(self):
+        with self._records_lock:
             self.validation_errors.clear()
             self.limit_violations.clear()
 
@@ -306,7 +335,12 @@ class _Handler(BaseHTTPRequestHandler):
             rec.fault = fault
             return self._fault(app, fault, rec)
         if emu.validate:
-            self._validate_request(app, route, method, path, query, raw)
+            problem = self._validate_request(app, route, method, path, query, raw)
+            if problem:
+                # what the marketplace does: a 400 in its own words, nothing else happens
+                reply = app.spec_error_reply(route, problem)
+                rec.status, rec.fault = reply.status, "spec"
+                return self._send(reply)
         try:
             with app.lock:
                 reply = route.handler(params=params, query=query, body=body, headers=self.headers)
@@ -374,20 +408,24 @@ class _Handler(BaseHTTPRequestHandler):
         return api, request
 
     def _validate_request(self, app, route, method, path, query, raw):
+        """None when the request follows the spec, else the problem (also recorded)."""
         emu = self.emulator
         try:
             if route.schema is not None:
                 import jsonschema
 
                 jsonschema.validate(json.loads(raw or b"null"), route.schema)
-                return
+                return None
             api, request = self._spec_request(app, route, method, path, query, raw)
             if api is None:
                 emu.validation_errors.append(f"{method} {route.template}: not in the spec")
-                return
+                return None
             api.validate_request(request)
         except Exception as exc:
-            emu.validation_errors.append(f"request {method} {path}: {_explain(exc)}")
+            problem = _explain(exc)
+            emu.validation_errors.append(f"request {method} {path}: {problem}")
+            return problem
+        return None
 
     def _validate_response(self, app, route, method, path, query, raw, reply):
         emu = self.emulator
@@ -401,7 +439,7 @@ class _Handler(BaseHTTPRequestHandler):
             api, request = self._spec_request(app, route, method, path, query, raw)
             if api is None:
                 return
-            data = json.dumps(reply.body, ensure_ascii=False).encode() if reply.body is not None else b""
+            data = json.dumps(_sample(reply.body), ensure_ascii=False).encode() if reply.body is not None else b""
             response = MockResponse(data, status_code=reply.status, headers=reply.headers,
                                     content_type="application/json")
             api.validate_response(request, response)
@@ -442,8 +480,24 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(Reply(200, {"created": len(created)}))
         if path == "/records" and method == "GET":
             return self._send(Reply(200, {"count": len(emu.records),
-                                          "validation_errors": emu.validation_errors[-50:]}))
+                                          "validation_errors": emu.validation_errors[-50:],
+                                          "violations": emu.violations()[-50:]}))
         return self._send(Reply(404, {"message": "unknown control path"}))
+
+
+#: the items of a long list an answer is validated on (the rest have the same shape)
+SAMPLE_ITEMS = 100
+
+
+def _sample(body):
+    """The answer to validate: lists longer than :data:`SAMPLE_ITEMS` (WB's new tasks, a
+    backlog of thousands) are cut, so that validation stays cheap."""
+    if isinstance(body, dict):
+        return {k: (v[:SAMPLE_ITEMS] if isinstance(v, list) else _sample(v) if isinstance(v, dict) else v)
+                for k, v in body.items()}
+    if isinstance(body, list):
+        return body[:SAMPLE_ITEMS]
+    return body
 
 
 def _explain(exc):

@@ -60,6 +60,8 @@ from .server import App, Reply
 
 KOPECK = Decimal("0.01")
 RUB, BYN = 643, 933
+#: ISO 4217 numeric codes of the currencies the emulated sellers may work in
+CURRENCY_CODES = {"RUB": 643, "KZT": 398, "BYN": 933, "UZS": 860, "KGS": 417, "AMD": 51}
 #: roubles for one Belarusian rouble (for the emulated buyers in Belarus)
 BYN_RATE = Decimal("27.40")
 
@@ -198,6 +200,16 @@ class WildberriesApp(App):
             return None
         return Reply(401, self._wb_error(401, "unauthorized", detail, "Unauthorized"))
 
+    def spec_error_reply(self, route, message):
+        """WB's 400: the content API's ``{data, error, errorText, additionalErrors}``, the
+        marketplace API's ``{code, message}`` (``IncorrectParameter`` for the query,
+        ``IncorrectRequestBody`` for the body)."""
+        if route.template.startswith("/content/"):
+            return Reply(400, {"data": None, "error": True, "errorText": f"Invalid request: {message[:300]}",
+                               "additionalErrors": None})
+        code = "IncorrectRequestBody" if route.method in ("POST", "PUT", "PATCH") else "IncorrectParameter"
+        return _error(400, code, f"Передан некорректный параметр: {message[:300]}")
+
     def rate_limited_reply(self):
         retry = self.retry_hint if self.retry_hint is not None else self._seconds_until_free()
         body = self._wb_error(429, "too many requests", "limited by c122a060-a7fb-4bb4-abb0-32fd4e18d489",
@@ -233,15 +245,60 @@ class WildberriesApp(App):
                 name = product["name"]
                 product.setdefault("tech_size", name.rsplit(", ", 1)[-1] if ", " in name else "0")
                 product.setdefault("updated_at", base + timedelta(minutes=index * 7, microseconds=index * 9655))
+                # one size unless the item says otherwise (see add_sized_cards)
+                product.setdefault("sizes", [{"chrt_id": product["chrt_id"], "tech_size": product["tech_size"],
+                                              "barcode": product.get("barcode") or ""}])
                 self.catalog.append(product)
-            self.by_offer = {p["offer_code"]: p for p in self.catalog}
+            self._index()
+
+    def _index(self):
+        self.by_offer = {p["offer_code"]: p for p in self.catalog}
+        self.by_chrt = {int(size["chrt_id"]): (p, size) for p in self.catalog for size in p["sizes"]}
+
+    def add_sized_cards(self, cards=None):
+        """Cards with several sizes (clothes, shoes: :func:`data.sized_catalog`), after the
+        catalogue: one vendorCode a card, each size its own chrtID, techSize and barcode.
+        Returns the cards as WB shows them: [{offer_code, nm_id, sizes: [{chrt_id, tech_size,
+        barcode}]}]."""
+        cards = data.sized_catalog() if cards is None else cards
+        base = datetime(2025, 4, 2, 10, 0, 0, tzinfo=timezone.utc)
+        added = []
+        with self.lock:
+            for card in cards:
+                first = card["sizes"][0]["index"]
+                product = {
+                    "offer_code": card["offer_code"], "name": card["name"],
+                    "price": Decimal(str(card["price"])).quantize(KOPECK), "index": first,
+                    "nm_id": 180000000 + first * 37, "imt_id": 150000000 + first * 41,
+                    "chrt_id": 290000000 + first * 53, "barcode": card["sizes"][0]["barcode"],
+                    "tech_size": card["sizes"][0]["size"],
+                    "updated_at": base + timedelta(minutes=card.get("model_index", len(added)) * 3),
+                    "sizes": [{"chrt_id": 290000000 + size["index"] * 53, "tech_size": size["size"],
+                               "barcode": size["barcode"]} for size in card["sizes"]],
+                }
+                self.catalog.append(product)
+                added.append({"offer_code": product["offer_code"], "nm_id": product["nm_id"],
+                              "sizes": [dict(size) for size in product["sizes"]]})
+            self._index()
+        return added
 
     def warehouses(self):
         return [{"ref": str(w["id"]), "name": w["name"], "scheme": SCHEME_OF_DELIVERY_TYPE[w["deliveryType"]]}
                 for w in SELLER_WAREHOUSES if w["deliveryType"] in SCHEME_OF_DELIVERY_TYPE]
 
-    def add_orders(self, count, scheme=None, created_at=None, offer_codes=None, max_lines=3):
-        """``count`` assembly tasks (one item each), in baskets of 1..``max_lines`` tasks."""
+    def add_orders(self, count, scheme=None, created_at=None, offer_codes=None, max_lines=3, currency=None,
+                   chrt_ids=None):
+        """``count`` assembly tasks (one item each), in baskets of 1..``max_lines`` tasks.
+
+        ``currency``: a seller outside Russia ("KZT", "BYN", "UZS"…: see ``data.RATES``) — every
+        price of the task (``convertedPrice`` etc.) in that currency, ``currencyCode`` and
+        ``convertedCurrencyCode`` its ISO number.  ``chrt_ids``: order only these sizes (chrtIDs of
+        the catalogue, e.g. of :meth:`add_sized_cards`)."""
+        assert currency is None or currency in CURRENCY_CODES, currency
+        if chrt_ids is not None:
+            chrt_ids = [int(c) for c in chrt_ids]
+            unknown = [c for c in chrt_ids if c not in self.by_chrt]
+            assert not unknown, f"not sizes of the catalogue: {unknown}"
         rng = self.emulator.random
         now = datetime.now(timezone.utc)
         created = []
@@ -254,7 +311,7 @@ class WildberriesApp(App):
                     moment = now - timedelta(seconds=rng.randrange(60, 6 * 3600))
                 moment = moment.astimezone(timezone.utc).replace(microsecond=0)
                 basket = min(rng.randint(1, max(1, max_lines)), count - len(created))
-                for task in self._new_basket(rng, kind, moment, offer_codes, basket):
+                for task in self._new_basket(rng, kind, moment, offer_codes, basket, currency, chrt_ids):
                     self.orders[str(task["id"])] = task
                     created.append(str(task["id"]))
         return created
@@ -308,6 +365,29 @@ class WildberriesApp(App):
             task["supplierStatus"], task["wbStatus"] = supplier_status, wb_status
             task["changed_at"] = datetime.now(timezone.utc)
 
+    #: set_state's words -> (FBS words, DBS words); WB's task API has no "lost"
+    STATE_WORDS = {
+        "new": (("new", "waiting"), ("new", "waiting")),
+        "processing": (("confirm", "waiting"), ("confirm", "waiting")),
+        "shipped": (("complete", "sorted"), ("deliver", "waiting")),
+        "delivered": (("complete", "sold"), ("receive", "sold")),
+        "returned": (("complete", "canceled_by_client"), ("reject", "canceled_by_client")),
+        "cancelled": (("cancel", "canceled"), ("cancel", "canceled")),
+        "cancelled_after_shipping": (("complete", "canceled"), ("deliver", "canceled")),
+    }
+
+    def set_state(self, external_id, state):
+        """Move a task to a neutral state the way WB words it (:attr:`STATE_WORDS`): ``new``,
+        ``processing``, ``shipped``, ``delivered``, ``returned`` (refused on receipt),
+        ``cancelled``, ``cancelled_after_shipping``.  ``lost`` has no WB word: ValueError."""
+        if state not in self.STATE_WORDS:
+            raise ValueError(f"Wildberries tasks have no state {state!r} (known: {', '.join(self.STATE_WORDS)})")
+        with self.lock:
+            task = self.orders[str(external_id)]
+            fbs, dbs = self.STATE_WORDS[state]
+            supplier, wb = fbs if task["scheme"] == "fbs" else dbs
+            self.set_status(external_id, supplier, wb)
+
     # --- building tasks --------------------------------------------------------------------
     def _attach_supply(self, task):
         if not task.get("supplyId"):
@@ -323,7 +403,7 @@ class WildberriesApp(App):
                        "nm_id": 400000000 + digest, "chrt_id": 500000000 + digest}
         return product
 
-    def _new_basket(self, rng, kind, moment, offer_codes, size):
+    def _new_basket(self, rng, kind, moment, offer_codes, size, currency=None, chrt_ids=None):
         codes = list(offer_codes) if offer_codes else [p["offer_code"] for p in self.catalog]
         order_uid = f"{rng.randrange(10 ** 8, 10 ** 9)}_{rng.getrandbits(128):032x}"
         candidates = [w for w in SELLER_WAREHOUSES if SCHEME_OF_DELIVERY_TYPE.get(w["deliveryType"]) == kind]
@@ -334,19 +414,30 @@ class WildberriesApp(App):
             g = f"{rng.getrandbits(128):032x}"
             group_id = f"{g[:8]}-{g[8:12]}-4{g[13:16]}-a{g[17:20]}-{g[20:]}"
         # now and then a buyer in Belarus: the price is in BYN, convertedPrice in roubles
-        byn = kind == "fbs" and rng.random() < 0.1
+        byn = kind == "fbs" and rng.random() < 0.1 and currency in (None, "RUB")
+        seller_currency = currency or "RUB"
         tasks = []
         chosen = []
         for _ in range(size):
             # two of the same item in a basket are two tasks
-            code = chosen[-1] if chosen and rng.random() < 0.2 else rng.choice(codes)
-            chosen.append(code)
-            product = self._product(rng, code)
+            if chrt_ids:
+                chrt = chosen[-1] if chosen and rng.random() < 0.2 else rng.choice(chrt_ids)
+                chosen.append(chrt)
+                product, size_row = self.by_chrt[chrt]
+            else:
+                code = chosen[-1] if chosen and rng.random() < 0.2 else rng.choice(codes)
+                chosen.append(code)
+                product = self._product(rng, code)
+                sizes = product.get("sizes") or []
+                size_row = (sizes[0] if len(sizes) == 1 else rng.choice(sizes)) if sizes else {
+                    "chrt_id": product["chrt_id"], "barcode": product.get("barcode") or ""}
             self._next_id += rng.randint(1, 40)
             seller_discount = Decimal(rng.choice([0, 0, 5, 10, 15])) / 100
-            wb_discount = Decimal(rng.choice([0, 3, 7, 12, 18])) / 100
+            # WB's own discount (СПП): salePrice is always above convertedPrice
+            wb_discount = Decimal(rng.choice([2, 3, 7, 12, 18])) / 100
             wallet_discount = Decimal(rng.choice([0, 0, 0, 1, 2])) / 100
-            sale = (product["price"] * (1 - seller_discount)).quantize(KOPECK, rounding=ROUND_HALF_UP)
+            list_price = data.in_currency(product["price"], seller_currency)
+            sale = (list_price * (1 - seller_discount)).quantize(KOPECK, rounding=ROUND_HALF_UP)
             paid = (sale * (1 - wb_discount)).quantize(KOPECK, rounding=ROUND_HALF_UP)
             final = (paid * (1 - wallet_discount)).quantize(KOPECK, rounding=ROUND_HALF_UP)
 
@@ -357,15 +448,16 @@ class WildberriesApp(App):
                 "id": self._next_id, "scheme": kind,
                 "deliveryType": ("edbs" if warehouse["deliveryType"] == 6 else "dbs") if kind == "dbs" else "fbs",
                 "rid": f"{rng.getrandbits(128):032x}", "orderUid": order_uid, "groupId": group_id,
-                "article": product["offer_code"], "nmId": int(product["nm_id"]), "chrtId": int(product["chrt_id"]),
-                "skus": [product["barcode"]] if product.get("barcode") else [],
+                "article": product["offer_code"], "nmId": int(product["nm_id"]), "chrtId": int(size_row["chrt_id"]),
+                "skus": [size_row["barcode"]] if size_row.get("barcode") else [],
                 "warehouseId": warehouse["id"], "officeId": warehouse["officeId"],
                 "offices": [warehouse["office"]] if warehouse["office"] else [],
                 "createdAt": moment, "changed_at": moment,
                 "salePrice": in_sale_currency(sale), "price": in_sale_currency(paid),
                 "finalPrice": in_sale_currency(final), "convertedPrice": _kopecks(paid),
-                "convertedFinalPrice": _kopecks(final), "currencyCode": BYN if byn else RUB,
-                "convertedCurrencyCode": RUB,
+                "convertedFinalPrice": _kopecks(final),
+                "currencyCode": BYN if byn else CURRENCY_CODES[seller_currency],
+                "convertedCurrencyCode": CURRENCY_CODES[seller_currency],
                 "comment": rng.choice(["", "", "", "Упакуйте в плёнку, пожалуйста", "Позвоните за час"]),
                 "supplierStatus": "new", "wbStatus": "waiting", "supplyId": None,
                 "customer": customer, "phoneCode": rng.randrange(1000000, 9999999),
@@ -532,8 +624,8 @@ class WildberriesApp(App):
             "dimensions": {"length": 30, "width": 20, "height": 10, "weightBrutto": 0.45, "isValid": True},
             "characteristics": [{"id": 14177449, "name": "Цвет", "value": [p["name"].split(", ")[1]
                                                                             if p["name"].count(", ") >= 2 else "белый"]}],
-            "sizes": [{"chrtID": p["chrt_id"], "techSize": p["tech_size"], "wbSize": "",
-                       "skus": [p["barcode"]] if p.get("barcode") else []}],
+            "sizes": [{"chrtID": size["chrt_id"], "techSize": size["tech_size"], "wbSize": "",
+                       "skus": [size["barcode"]] if size.get("barcode") else []} for size in p["sizes"]],
             "tags": [], "createdAt": stamp, "updatedAt": stamp,
         }
 
@@ -554,7 +646,8 @@ class WildberriesApp(App):
                                           else (p["updated_at"], p["nm_id"]) < key)]
         text = str((settings.get("filter") or {}).get("textSearch") or "")
         if text:
-            cards = [p for p in cards if text in (p["offer_code"], str(p["nm_id"]), p.get("barcode"))]
+            cards = [p for p in cards if text in (p["offer_code"], str(p["nm_id"]))
+                     or any(text == size.get("barcode") for size in p["sizes"])]
         page = cards[:limit]
         answer_cursor = {"total": len(page)}
         if page:

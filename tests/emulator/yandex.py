@@ -166,6 +166,10 @@ class YandexApp(App):
             return _error(401, "UNAUTHORIZED", "Api-Key token is invalid")
         return None
 
+    def spec_error_reply(self, route, message):
+        """The Market's 400: ``ApiClientDataErrorResponse`` ``{status: ERROR, errors: [{code, message}]}``."""
+        return _error(400, "BAD_REQUEST", f"Request is invalid: {message[:300]}")
+
     def rate_limited_reply(self):
         count, seconds = self.rate_limit
         wait = self._window_wait() or self.limit_wait

@@ -269,7 +269,7 @@ def test_cancellation_shipping_and_delivery_show_in_fetch_states(emu):
         fbs[3]: (o.DELIVERED, "complete / sold"),
         fbs[4]: (o.NEW, "new / waiting"),
         dbs[0]: (o.SHIPPED, "deliver / waiting"),
-        dbs[1]: (o.CANCELLED, "reject / canceled_by_client"),
+        dbs[1]: (o.RETURNED, "reject / canceled_by_client"),
         dbs[2]: (o.NEW, "new / waiting"),
     }
     [fbs_call] = emu.requests_to("wildberries", "/api/v3/orders/status")
@@ -546,8 +546,8 @@ def test_good_payloads_parse_with_exact_kopecks_and_utc_times():
     ("complete", "sorted", o.SHIPPED), ("confirm", "sorted", o.SHIPPED), ("complete", "ready_for_pickup", o.SHIPPED),
     ("complete", "sold", o.DELIVERED), ("receive", "sold", o.DELIVERED), ("deliver", "waiting", o.SHIPPED),
     ("new", "declined_by_client", o.CANCELLED), ("confirm", "canceled", o.CANCELLED),
-    ("complete", "canceled_by_client", o.CANCELLED), ("cancel", "waiting", o.CANCELLED),
-    ("complete", "defect", o.CANCELLED), ("reject", "canceled_by_client", o.CANCELLED),
+    ("complete", "canceled_by_client", o.RETURNED), ("cancel", "waiting", o.CANCELLED),
+    ("complete", "defect", o.CANCELLED), ("reject", "canceled_by_client", o.RETURNED),
     ("cancel_missed_call", "canceled_by_missed_call", o.CANCELLED), ("deliver", "postponed_delivery", o.SHIPPED),
 ])
 def test_status_words_map_to_neutral_states(supplier, wb, state):
