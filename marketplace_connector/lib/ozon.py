@@ -21,11 +21,31 @@ current ones page by an opaque ``cursor`` + ``has_next``, at most 100 postings a
 * FBO postings: ``/v3/posting/fbo/list`` (``/v2/posting/fbo/list`` was switched off on
   2026-08-31).
 * States of known postings: ``/v3/posting/fbs/get`` and ``/v2/posting/fbo/get``, one call a
-  posting, at most :attr:`OzonAdapter.max_state_refs` postings per call of ``fetch_states``.
+  posting (Ozon has no batch look-up by posting number), every ref given.
 * Catalogue: ``/v3/product/list`` (``last_id`` paging) + ``/v3/product/info/list``
   (names, barcodes, SKU).  Warehouses: ``/v2/warehouse/list`` (the seller's FBS / rFBS
   warehouses; ``/v1/warehouse/list`` was switched off on 2026-04-07) and ``/v1/cluster/list``
   (Ozon's fulfilment centres, for FBO).
+
+Prices: bases of a product line (:attr:`OzonAdapter.PRICE_BASES`), unit prices in the
+posting's currency (``products[].price.currency`` / ``currency_code``; Ozon sells in RUB, and
+for sellers abroad in their currency):
+
+* ``seller_price`` — ``products[].price``: the goods' price with the seller's discounts.
+  **The default**: it is what Ozon's finance report books as the sale (``accruals_for_sale`` of
+  ``/v3/finance/transaction/list``: the goods' price including the seller's discounts).
+* ``buyer_price`` — ``financial_data.products[].customer_price``: what the buyer paid, after
+  Ozon's own discounts too (which Ozon funds); only where the list gives ``financial_data``.
+* ``old_price`` — ``financial_data.products[].old_price``: the price before any discount.
+
+The lists are asked ``with.financial_data`` so that every basis is there; a line's financial
+data is matched by its SKU (``financial_data.products[].product_id`` is the SKU).
+
+States: ``cancelled`` is a return when the posting was cancelled after it was shipped
+(``cancellation.cancelled_after_ship``) or came back to the warehouse (substatus
+``posting_returned_to_warehouse``): the goods come back; lost when the cancellation reason
+says the posting was lost (ASSUMPTION: Ozon has no "lost" status word; its cancellation
+reasons for a posting lost in delivery say «утерян» / «утеряно»).
 
 The shapes of the methods newer than the spec file are described in ``tests/emulator/ozon.py``.
 Ozon answers "too many requests" with 429 and no hint: the transport backs off
@@ -109,10 +129,34 @@ def status_state(status, ext=None):
     return state
 
 
+#: substatuses of a cancelled posting whose goods came back
+RETURNED_SUBSTATUSES = {"posting_returned_to_warehouse"}
+_LOST_WORDS = ("утерян", "утрач", "lost")
+
+
+def _cancelled_state(raw, substatus, ext):
+    """RETURNED, LOST or CANCELLED for a cancelled posting (see the module docstring)."""
+    block = raw.get("cancellation")
+    if block is not None and not isinstance(block, dict):
+        raise o.PayloadError("cancellation is not an object", ext)
+    block = block or {}
+    reason = o.text(block.get("cancel_reason"), "cancellation cancel_reason", ext, required=False, max_len=500)
+    after_ship = block.get("cancelled_after_ship")
+    if after_ship is not None and not isinstance(after_ship, bool):
+        raise o.PayloadError("cancellation cancelled_after_ship is not true or false", ext)
+    if any(word in reason.lower() for word in _LOST_WORDS):
+        return o.LOST
+    if after_ship or substatus in RETURNED_SUBSTATUSES:
+        return o.RETURNED
+    return o.CANCELLED
+
+
 def _status(raw, ext):
     status = o.require(raw, "status", ext)
     state = status_state(status, ext)
     substatus = o.text(raw.get("substatus"), "substatus", ext, required=False, max_len=64)
+    if state == o.CANCELLED:
+        state = _cancelled_state(raw, substatus, ext)
     return state, f"{status} / {substatus}" if substatus else status
 
 
@@ -147,8 +191,43 @@ def _quantity(value, label, ext):
     return o.quantity(int(value), label, ext)
 
 
+def _financial_products(raw, ext):
+    """{sku: [financial product, ...]} of the posting's ``financial_data`` (empty without it)."""
+    block = raw.get("financial_data")
+    if block is None:
+        return {}
+    if not isinstance(block, dict):
+        raise o.PayloadError("financial_data is not an object", ext)
+    items = block.get("products")
+    if items is None:
+        return {}
+    if not isinstance(items, list) or len(items) > MAX_LINES:
+        raise o.PayloadError("financial_data products is not a list", ext)
+    result = {}
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise o.PayloadError(f"financial_data product {i} is not an object", ext)
+        sku = _number_id(o.require(item, "product_id", ext), f"financial_data product {i} product_id", ext)
+        result.setdefault(sku, []).append(item)
+    return result
+
+
+def _financial_prices(item, label, ext):
+    """The ``buyer_price`` and ``old_price`` of one financial product, where given."""
+    prices, currency = {}, None
+    for key, basis in (("customer_price", "buyer_price"), ("old_price", "old_price")):
+        value = item.get(key)
+        if value in (None, ""):
+            continue
+        amount, value_currency = _price(value, ext, f"{label} {key}")
+        prices[basis] = amount
+        currency = currency or value_currency
+    return prices, currency
+
+
 def _lines(raw, ext):
     products = o.as_list(o.require(raw, "products", ext), "products", ext)
+    financial = _financial_products(raw, ext)
     if len(products) > MAX_LINES:
         raise o.PayloadError(f"products has {len(products)} items (at most {MAX_LINES})", ext)
     lines, currencies = [], set()
@@ -168,7 +247,15 @@ def _lines(raw, ext):
             currency = currency or code
         if currency:
             currencies.add(currency)
-        lines.append(o.OrderLine(offer_code=offer, name=name, quantity=qty, price=price, item_id=sku))
+        prices = {"seller_price": price}
+        matches = financial.get(sku)
+        if matches:
+            extra, extra_currency = _financial_prices(matches.pop(0), f"{label} financial_data", ext)
+            if extra_currency and currency and extra_currency != currency:
+                raise o.PayloadError(f"{label} prices in several currencies: {currency}, {extra_currency}", ext)
+            prices.update(extra)
+        lines.append(o.OrderLine(offer_code=offer, name=name, quantity=qty, price=price, item_id=sku,
+                                 prices=prices))
     if len(currencies) > 1:
         raise o.PayloadError(f"products in several currencies: {', '.join(sorted(currencies))}", ext)
     return tuple(lines), (currencies.pop() if currencies else "RUB")
@@ -325,8 +412,15 @@ class OzonAdapter(Adapter):
     catalog_page_size = 1000
     #: no paging loop goes further than this
     max_pages = 500
-    #: known postings read by one fetch_states (one call each)
-    max_state_refs = 500
+
+    #: the price bases a posting gives, (key, label), see the module docstring
+    PRICE_BASES = (
+        ("seller_price", "Price with the seller's discounts (products.price)"),
+        ("buyer_price", "Paid by the buyer, after Ozon's discounts (customer_price)"),
+        ("old_price", "Price before discounts (old_price)"),
+    )
+    #: the basis of ``OrderLine.price``: what the finance report books as the sale (accruals_for_sale)
+    default_price_basis = "seller_price"
     #: how far back the "still open and changed" query looks for the creation of a posting
     changed_lookback = timedelta(days=30)
 
@@ -417,28 +511,33 @@ class OzonAdapter(Adapter):
         fbs_wanted = schemes & {o.FBS, o.DBS, o.FBO}
         if schemes & {o.FBS, o.DBS}:
             path = "/v4/posting/fbs/list"
-            for raw in self._cursor_pages(path, {"filter": dict(period), "sort_dir": "ASC"}):
+            with_ = {"financial_data": True}
+            for raw in self._cursor_pages(path, {"filter": dict(period), "sort_dir": "ASC", "with": with_}):
                 take(raw, parse_fbs_posting, fbs_wanted)
             # created before the window, still open, status changed in the window
             changed = {"filter": {
                 "since": _stamp(since - self.changed_lookback), "to": period["since"],
                 "statuses": list(OPEN_STATUSES),
                 "last_changed_status_date": {"from": period["since"], "to": period["to"]},
-            }, "sort_dir": "ASC"}
+            }, "sort_dir": "ASC", "with": with_}
             for raw in self._cursor_pages(path, changed):
                 take(raw, parse_fbs_posting, fbs_wanted)
         if o.FBO in schemes:
-            body = {"filter": dict(period), "sort_dir": "ASC", "with": {"analytics_data": True}}
+            body = {"filter": dict(period), "sort_dir": "ASC", "with": {"analytics_data": True, "financial_data": True}}
             for raw in self._cursor_pages("/v3/posting/fbo/list", body):
                 take(raw, parse_fbo_posting, {o.FBO})
         return list(found.values())
 
     def fetch_states(self, refs):
-        """One ``get`` a posting (at most :attr:`max_state_refs`); a posting Ozon does not
-        know is left out.  An FBO ref that the FBO method does not know is looked for among
-        the FBS postings (FBP postings come from the FBS lists)."""
+        """One ``get`` a posting, every ref given (no cap: the caller decides how many); a
+        posting Ozon does not know is left out.  An FBO ref that the FBO method does not know is
+        looked for among the FBS postings (FBP postings come from the FBS lists)."""
         states = {}
-        for ref in list(refs)[: self.max_state_refs]:
+        seen = set()
+        for ref in refs:
+            if ref.external_id in seen:
+                continue
+            seen.add(ref.external_id)
             tries = [("/v3/posting/fbs/get", {"posting_number": ref.external_id, "with": {}})]
             if ref.scheme == o.FBO:
                 tries.insert(0, ("/v2/posting/fbo/get", {"posting_number": ref.external_id}))

@@ -387,7 +387,11 @@ class OzonApp(App):
                    for cluster in CLUSTERS for wid, name, kind in cluster["warehouses"] if kind == "FULL_FILLMENT"]
         return result
 
-    def add_orders(self, count, scheme=None, created_at=None, offer_codes=None, max_lines=3):
+    def add_orders(self, count, scheme=None, created_at=None, offer_codes=None, max_lines=3, currency=None):
+        """``count`` postings.  ``currency``: a seller abroad ("KZT", "BYN", "UZS"…, see
+        ``data.RATES``): every price of the posting in it (``price.currency``,
+        ``currency_code``, ``customer_price.currency``)."""
+        assert currency is None or currency in data.RATES, currency
         rng = self.emulator.random
         now = datetime.now(timezone.utc)
         created = []
@@ -403,7 +407,7 @@ class OzonApp(App):
                 # now and then Ozon splits one order into two postings
                 split = previous is not None and previous["scheme"] == kind and rng.random() < 0.15
                 posting = self._new_posting(rng, kind, _ms(moment), offer_codes, max_lines,
-                                            order=previous if split else None)
+                                            order=previous if split else None, currency=currency or "RUB")
                 self.orders[posting["posting_number"]] = posting
                 created.append(posting["posting_number"])
                 previous = posting
@@ -430,6 +434,42 @@ class OzonApp(App):
             self._set(posting, "sent_by_seller" if posting["scheme"] == "dbs" else "delivering")
             posting["delivering_date"] = posting["status_changed_at"]
 
+    def set_state(self, external_id, state):
+        """Move a posting to a neutral state the way Ozon words it: ``new``
+        (awaiting_packaging), ``processing`` (awaiting_deliver), ``shipped`` (delivering /
+        rFBS sent_by_seller), ``delivered``, ``cancelled`` (before shipping), ``returned``
+        (cancelled, came back to the warehouse), ``cancelled_after_shipping`` (cancelled with
+        ``cancelled_after_ship``: the goods come back, the adapter reads a return), ``lost``
+        (cancelled, the reason says the posting was lost)."""
+        cancellations = {
+            "cancelled": (402, "Покупатель отменил заказ", "client", "Клиент", False, "posting_canceled"),
+            "cancelled_after_shipping": (352, "Покупатель отменил заказ в пути", "client", "Клиент", True,
+                                         "posting_canceled"),
+            "returned": (400, "Покупатель отказался от товара при получении", "client", "Клиент", True,
+                         "posting_returned_to_warehouse"),
+            "lost": (680, "Отправление утеряно службой доставки", "ozon", "Ozon", True, "posting_canceled"),
+        }
+        with self.lock:
+            posting = self.orders[external_id]
+            if state in cancellations:
+                reason_id, reason, kind, initiator, after_ship, substatus = cancellations[state]
+                posting["cancellation"] = {
+                    "cancel_reason_id": reason_id, "cancel_reason": reason, "cancellation_type": kind,
+                    "cancellation_initiator": initiator, "cancelled_after_ship": after_ship,
+                    "affect_cancellation_rating": False}
+                self._set(posting, "cancelled")
+                posting["substatus"] = substatus
+                return
+            words = {"new": "awaiting_packaging", "processing": "awaiting_deliver", "delivered": "delivered",
+                     "shipped": "sent_by_seller" if posting["scheme"] == "dbs" else "delivering"}
+            if state not in words:
+                raise ValueError(f"Ozon postings have no state {state!r}")
+            if posting["scheme"] == "fbo" and words[state] not in FBO_STATUSES:
+                raise ValueError(f"an FBO posting cannot be {words[state]!r}")
+            self._set(posting, words[state])
+            if state == "shipped":
+                posting["delivering_date"] = posting["status_changed_at"]
+
     def set_status(self, external_id, status):
         """Any Ozon status word (e.g. ``delivered``), stamped now."""
         assert status in STATUSES, status
@@ -454,18 +494,25 @@ class OzonApp(App):
                        "product_id": 300000000 + digest % 10 ** 8, "sku": 1900000000 + digest % 10 ** 8}
         return product
 
-    def _new_posting(self, rng, kind, moment, offer_codes, max_lines, order=None):
+    def _new_posting(self, rng, kind, moment, offer_codes, max_lines, order=None, currency="RUB"):
         codes = list(offer_codes) if offer_codes else [p["offer_code"] for p in self.catalog]
         n_lines = rng.randint(1, max(1, min(max_lines, len(codes))))
         products = []
         for code in rng.sample(codes, n_lines):
             product = self._product(rng, code)
             discount = Decimal(rng.choice([0, 0, 0, 3, 5, 7, 10, 12])) / 100
-            price = (product["price"] * (1 - discount)).quantize(KOPECK, rounding=ROUND_HALF_UP)
+            listed = data.in_currency(product["price"], currency)
+            price = (listed * (1 - discount)).quantize(KOPECK, rounding=ROUND_HALF_UP)
+            # Ozon's own discount, which Ozon funds (the buyer pays less than the seller's price);
+            # drawn from the SKU and the sequence, not from the seed's stream
+            ozon_share = Decimal((int(product["sku"]) + self._order_seq) % 4 * 4) / 100
             products.append({
                 "offer_id": product["offer_code"], "name": product["name"], "sku": int(product["sku"]),
                 "product_id": int(product["product_id"]),
-                "quantity": rng.choice([1, 1, 1, 1, 2, 3]), "price": price, "old_price": product["price"],
+                "quantity": rng.choice([1, 1, 1, 1, 2, 3]), "price": price,
+                # the price before every discount ("зачёркнутая")
+                "old_price": (listed * Decimal("1.25")).quantize(KOPECK, rounding=ROUND_HALF_UP),
+                "customer_price": (price * (1 - ozon_share)).quantize(KOPECK, rounding=ROUND_HALF_UP),
             })
         if order is None:
             self._order_seq += 1
@@ -500,7 +547,7 @@ class OzonApp(App):
                 hour=14, minute=0, second=0, microsecond=0),
             "delivering_date": None, "warehouse_id": wid, "warehouse_name": wname,
             "products": products, "customer": customer, "cancellation": None,
-            "customer_id": rng.randrange(10 ** 7, 10 ** 8),
+            "customer_id": rng.randrange(10 ** 7, 10 ** 8), "currency": currency,
         }
 
     def _set(self, posting, status):
@@ -569,21 +616,25 @@ class OzonApp(App):
     def _financial(p, with_):
         if not with_.get("financial_data"):
             return None
+        currency = p.get("currency", "RUB")
         return {"cluster_from": "Москва", "cluster_to": (p["customer"] or {}).get("city", "Москва"),
                 "products": [{
                     "product_id": ln["sku"], "quantity": ln["quantity"], "price": float(ln["price"]),
                     "old_price": float(ln["old_price"]), "payout": float(ln["price"] * Decimal("0.8")),
-                    "total_discount_value": float(ln["old_price"] - ln["price"]),
-                    "total_discount_percent": 0.0, "actions": [],
-                    "customer_price": {"amount": f"{ln['price']:.2f}", "currency": "RUB"},
-                    "commission": {"amount": float(ln["price"] * Decimal("0.15")), "currency": "RUB",
+                    "total_discount_value": float(ln["old_price"] - ln["customer_price"]),
+                    "total_discount_percent": float(((ln["old_price"] - ln["customer_price"]) * 100
+                                                     / ln["old_price"]).quantize(KOPECK)),
+                    "actions": ["Скидка Ozon"] if ln["customer_price"] < ln["price"] else [],
+                    "customer_price": {"amount": f"{ln['customer_price']:.2f}", "currency": currency},
+                    "commission": {"amount": float(ln["price"] * Decimal("0.15")), "currency": currency,
                                    "percent": 15}} for ln in p["products"]]}
 
     @staticmethod
     def _money_products(p):
+        currency = p.get("currency", "RUB")
         return [{
             "offer_id": ln["offer_id"], "name": ln["name"], "sku": ln["sku"], "quantity": ln["quantity"],
-            "price": {"amount": f"{ln['price']:.2f}", "currency": "RUB"}, "is_marketplace_buyout": False,
+            "price": {"amount": f"{ln['price']:.2f}", "currency": currency}, "is_marketplace_buyout": False,
         } for ln in p["products"]]
 
     def _render_v4(self, p, with_):
@@ -639,7 +690,7 @@ class OzonApp(App):
             "shipment_date": _iso(p["shipment_date"]), "delivery_price": "0",
             "products": [{
                 "offer_id": ln["offer_id"], "name": ln["name"], "sku": ln["sku"], "quantity": ln["quantity"],
-                "price": f"{ln['price']:.2f}", "currency_code": "RUB", "mandatory_mark": [],
+                "price": f"{ln['price']:.2f}", "currency_code": p.get("currency", "RUB"), "mandatory_mark": [],
                 "is_blr_traceable": False, "is_marketplace_buyout": False,
                 "dimensions": {"height": "100", "length": "200", "weight": "300", "width": "150"},
             } for ln in p["products"]],
@@ -661,7 +712,7 @@ class OzonApp(App):
             "created_at": _iso(p["created_at"]), "in_process_at": _iso(p["in_process_at"]),
             "products": [{
                 "offer_id": ln["offer_id"], "name": ln["name"], "sku": ln["sku"], "quantity": ln["quantity"],
-                "price": f"{ln['price']:.2f}", "currency_code": "RUB", "digital_codes": [],
+                "price": f"{ln['price']:.2f}", "currency_code": p.get("currency", "RUB"), "digital_codes": [],
                 "is_marketplace_buyout": False,
             } for ln in p["products"]],
             "additional_data": [],
@@ -676,7 +727,8 @@ class OzonApp(App):
                 "product_id": ln["sku"], "quantity": ln["quantity"], "price": float(ln["price"]),
                 "old_price": float(ln["old_price"]), "payout": float(ln["price"] * Decimal("0.8")),
                 "commission_amount": float(ln["price"] * Decimal("0.15")), "commission_percent": 15,
-                "currency_code": "RUB", "commissions_currency_code": "RUB", "actions": [],
+                "currency_code": p.get("currency", "RUB"), "commissions_currency_code": p.get("currency", "RUB"),
+                "actions": [],
                 "total_discount_value": float(ln["old_price"] - ln["price"]), "total_discount_percent": 0.0,
             } for ln in p["products"]]}
         return posting

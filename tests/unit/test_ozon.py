@@ -126,7 +126,7 @@ def test_fetch_orders_returns_exactly_the_created_postings_over_several_pages(em
     # has_next is false on the short page: no call after it
     assert len(fbo) == fbo_count // 4 + 1
     assert [bool(r.body["cursor"]) for r in fbo] == [False] + [True] * (len(fbo) - 1)
-    assert all(r.body["filter"]["since"].endswith("Z") and r.body["with"] == {"analytics_data": True}
+    assert all(r.body["filter"]["since"].endswith("Z") and r.body["with"] == {"analytics_data": True, "financial_data": True}
                for r in fbo)
 
 
@@ -227,13 +227,14 @@ def test_cancellation_shipping_and_delivery_show_in_fetch_states(emu):
     assert len(emu.requests_to("ozon", "/v2/posting/fbo/get")) == 3
 
 
-def test_fetch_states_is_bounded(emu):
-    ids = emu.ozon.add_orders(5, scheme="fbs")
+def test_fetch_states_reads_every_ref_without_a_cap(emu):
+    """No fixed cap silently drops refs: every posting asked about is read (once)."""
+    ids = emu.ozon.add_orders(30, scheme="fbs", max_lines=1)
     ad = adapter(emu)
-    ad.max_state_refs = 2
-    states = ad.fetch_states([OrderRef(i, "fbs") for i in ids])
-    assert sorted(states) == sorted(ids[:2])
-    assert len(emu.requests_to("ozon", "/v3/posting/fbs/get")) == 2
+    assert not hasattr(ad, "max_state_refs")
+    states = ad.fetch_states([OrderRef(i, "fbs") for i in ids + ids[:3]])
+    assert sorted(states) == sorted(ids)
+    assert len(emu.requests_to("ozon", "/v3/posting/fbs/get")) == 30
 
 
 # --- catalogue, warehouses, connection ---------------------------------------------------------
