@@ -20,6 +20,7 @@
         "views/marketplace_warehouse_mapping_views.xml",
         "views/marketplace_order_views.xml",
         "views/marketplace_sync_log_views.xml",
+        "views/res_config_settings_views.xml",
         "views/sale_order_views.xml",
         "views/marketplace_menus.xml",
     ],

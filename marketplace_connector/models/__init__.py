@@ -6,3 +6,6 @@ from . import marketplace_sync_log
 from . import sale_order
 from . import sale_order_line
 from . import stock_rule
+from . import marketplace_retention
+from . import res_config_settings
+from . import res_partner
