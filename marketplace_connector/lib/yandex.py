@@ -24,17 +24,37 @@ Calls:
   false``) of the account's campaigns and models.  Orders not yet paid or placed
   (``PLACING``, ``RESERVED``, ``UNPAID``) are not asked for: they come once they reach
   ``PROCESSING``.
-* States of known orders: the same method filtered by ``orderIds`` (50 per call).
+* States of known orders: the same method filtered by ``orderIds`` (50 per call), every ref
+  given.  The method sees only orders created in its creation-date filter, the last 30 days
+  when none is given: refs are grouped by their ``created_at`` (Moscow dates) into periods of
+  at most 30 days, each asked with its own ``creationDateFrom/To``; a ref without a creation
+  time is asked without dates (so only the last 30 days can answer for it).
 * Catalogue: ``POST v2/businesses/{businessId}/offer-mappings`` (``pageToken`` paging).
 * Warehouses: ``GET v2/campaigns`` (the model of each campaign), ``POST
   v2/businesses/{businessId}/warehouses`` (the seller's warehouses of FBS/DBS campaigns) and
   ``GET v2/warehouses`` (the Market's fulfilment warehouses, for FBY).
 
 Prices: an item's ``prices`` are totals for all its units: ``payment`` (money) + ``cashback``
-(Plus points) is what the buyer paid; ``subsidy`` (what the Market pays the seller on top) is
-not part of the buyer's price.  The unit price is that total divided by ``count``; when the
-division does not come out in whole kopecks the item becomes two lines (some units one kopeck
-dearer) so that the order's total stays exact.  Currency ``RUR`` is the rouble (``RUB``).
+(Plus points) is what the buyer paid; ``subsidy`` is what the Market pays the seller on top
+(its discounts: promo codes, coupons, its promotions).  Price bases
+(:attr:`YandexAdapter.PRICE_BASES`), unit prices in the shop's currency:
+
+* ``with_subsidy`` — ``payment + cashback + subsidy``: the buyer's price plus the Market's
+  subsidy.  **The default**: the Market's goods-realization report (отчёт о реализации
+  товаров) books the sale at the price including the Market's subsidy, i.e. the seller's own
+  price of the item.
+* ``buyer_price`` — ``payment + cashback``: what the buyer paid (money and Plus points, which
+  the Market pays back to the seller).
+
+The unit price is the total divided by ``count``; when the division does not come out in whole
+kopecks the item becomes two or more lines (some units one kopeck dearer) so that the order's
+total stays exact on *every* basis.  Currency ``RUR`` is the rouble (``RUB``); the shop's
+currency (``currencyId``: KZT, BYN, UZS…) becomes the order's.
+
+States: ``RETURNED`` is a return (the goods come back), not a cancellation; a cancellation
+whose substatus says the order was lost (``LOST``, ``DELIVERY_SERVICE_LOST``,
+``SORTING_CENTER_LOST``, ``DROPOFF_LOST``) is lost; ``PARTIALLY_RETURNED`` stays delivered (the
+sale stands; the returned part comes with the Market's returns).
 
 Times: the v1 orders give ISO 8601 with an offset; a time without one (and the v2 form
 ``DD-MM-YYYY HH:MM:SS``) is Moscow time.
@@ -66,9 +86,11 @@ STATUS_STATES = {
     "PICKUP": o.SHIPPED,  # at the pickup point, not yet received
     "DELIVERED": o.DELIVERED,
     "PARTIALLY_RETURNED": o.DELIVERED,
-    "RETURNED": o.CANCELLED,
+    "RETURNED": o.RETURNED,
     "CANCELLED": o.CANCELLED,
 }
+#: substatuses of CANCELLED that mean the order was lost on its way
+LOST_SUBSTATES = {"LOST", "DELIVERY_SERVICE_LOST", "SORTING_CENTER_LOST", "DROPOFF_LOST"}
 #: substatuses of PROCESSING past "to be packed"
 PROCESSING_SUBSTATES = {
     "PACKAGING": o.PROCESSING,
@@ -150,6 +172,8 @@ def status_state(status, substatus="", ext=None):
         raise o.PayloadError(f"unknown Yandex Market status '{status}'", ext)
     if status == "PROCESSING":
         state = PROCESSING_SUBSTATES.get(substatus, o.NEW)
+    elif status == "CANCELLED" and substatus in LOST_SUBSTATES:
+        state = o.LOST
     return state
 
 
@@ -227,10 +251,11 @@ def _item_lines(item, i, ext):
     if not isinstance(prices, dict):
         raise o.PayloadError(f"{label} prices is not an object", ext)
     payment, currency = _amount(prices.get("payment"), f"{label} prices.payment", ext)
-    cashback, cashback_currency = _amount(prices.get("cashback"), f"{label} prices.cashback", ext,
-                                          required=False)
-    if cashback_currency and cashback_currency != currency:
-        raise o.PayloadError(f"{label} prices in several currencies: {currency}, {cashback_currency}", ext)
+    extras = {}
+    for key in ("cashback", "subsidy"):
+        extras[key], extra_currency = _amount(prices.get(key), f"{label} prices.{key}", ext, required=False)
+        if extra_currency and extra_currency != currency:
+            raise o.PayloadError(f"{label} prices in several currencies: {currency}, {extra_currency}", ext)
     item_ref = item.get("marketSku")
     item_ref = _number_id(item_ref, f"{label} marketSku", ext) if item_ref not in (None, "") else ""
     marks = []
@@ -239,15 +264,33 @@ def _item_lines(item, i, ext):
         for inst in instances[:1000]:
             if isinstance(inst, dict) and isinstance(inst.get("cis"), str) and 0 < len(inst["cis"]) <= 200:
                 marks.append(inst["cis"])
-    total = (payment + cashback).quantize(KOPECK)
-    unit = (total / count).quantize(KOPECK, rounding=ROUND_DOWN)
-    rest = int((total - unit * count) / KOPECK)  # kopecks left: 0 … count-1
+    totals = {
+        "with_subsidy": payment + extras["cashback"] + extras["subsidy"],
+        "buyer_price": payment + extras["cashback"],
+    }
     common = {"offer_code": offer, "name": name, "item_id": item_ref, "marking_codes": tuple(marks)}
-    if not rest:
-        return [o.OrderLine(quantity=count, price=unit, **common)], currency
-    # the total does not divide in whole kopecks: `rest` units one kopeck dearer, the total exact
-    return [o.OrderLine(quantity=count - rest, price=unit, **common),
-            o.OrderLine(quantity=Decimal(rest), price=unit + KOPECK, **common)], currency
+    return _split_units(totals, count, common), currency
+
+
+def _split_units(totals, count, common):
+    """Lines of one item whose units add up exactly to ``totals`` on every basis.
+
+    Per basis the unit price is the total divided by ``count`` rounded down, and the first
+    ``rest`` units (the kopecks left) are the last ones, one kopeck dearer; units whose prices agree on every
+    basis share a line: one line when every total divides, at most one more per basis."""
+    units, rests = {}, {}
+    for basis, total in totals.items():
+        total = total.quantize(KOPECK)
+        units[basis] = (total / count).quantize(KOPECK, rounding=ROUND_DOWN)
+        rests[basis] = int((total - units[basis] * count) / KOPECK)  # 0 … count-1
+    whole = int(count)
+    bounds = sorted({0, whole} | {whole - r for r in rests.values() if 0 < r < whole})
+    lines = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        prices = {basis: units[basis] + (KOPECK if lo >= whole - rests[basis] else 0) for basis in totals}
+        lines.append(o.OrderLine(quantity=Decimal(hi - lo) if len(bounds) > 2 else count,
+                                 price=prices[YandexAdapter.default_price_basis], prices=prices, **common))
+    return lines
 
 
 def _lines(raw, ext):
@@ -466,8 +509,16 @@ class YandexAdapter(Adapter):
     campaign_page_size = 100
     #: no paging loop goes further than this
     max_pages = 500
-    #: known orders read by one fetch_states (50 a call)
-    max_state_refs = 500
+    #: the longest creation period of one state query (the Market allows 30 days)
+    state_period_days = 30
+
+    #: the price bases an order item gives, (key, label), see the module docstring
+    PRICE_BASES = (
+        ("with_subsidy", "Buyer's price plus the Market's subsidy (payment + cashback + subsidy)"),
+        ("buyer_price", "Paid by the buyer, money and Plus points (payment + cashback)"),
+    )
+    #: the basis of ``OrderLine.price``: the goods-realization report's sale (incl. the subsidy)
+    default_price_basis = "with_subsidy"
     #: buyer look-ups (one call each) in one fetch_orders
     max_buyer_calls = 200
     #: a window longer than this is cut (creation dates at most 30 days apart, end excluded)
@@ -654,20 +705,36 @@ class YandexAdapter(Adapter):
         return result
 
     def fetch_states(self, refs):
-        """The orders list filtered by ``orderIds`` (50 a call, at most :attr:`max_state_refs`);
-        an order the Market does not return is left out, so is an unreadable one."""
-        ids = []
+        """The orders list filtered by ``orderIds`` (50 a call) and by the creation period of
+        the refs (see the module docstring), every ref given; an order the Market does not
+        return is left out, so is an unreadable one."""
+        dated, undated, seen = [], [], set()
         for ref in refs:
             try:
                 ident = int(_number_id(ref.external_id, "order id"))
             except o.PayloadError:
                 continue
-            if ident not in ids:
-                ids.append(ident)
-        ids = ids[: self.max_state_refs]
+            if ident in seen:
+                continue
+            seen.add(ident)
+            created = getattr(ref, "created_at", None)
+            if isinstance(created, datetime):
+                dated.append((_moment(created).astimezone(MSK).date(), ident))
+            else:
+                undated.append(ident)
+        queries = []
+        dated.sort()
+        while dated:
+            start = dated[0][0]
+            end = start + timedelta(days=self.state_period_days)  # excluded: at most 30 days apart
+            group = [ident for day, ident in dated if day < end]
+            dated = dated[len(group):]
+            dates = {"creationDateFrom": start.isoformat(), "creationDateTo": end.isoformat()}
+            queries += [{"orderIds": group[i:i + 50], "dates": dates} for i in range(0, len(group), 50)]
+        queries += [{"orderIds": undated[i:i + 50]} for i in range(0, len(undated), 50)]
         states = {}
-        for i in range(0, len(ids), 50):
-            for raw in self._orders({"orderIds": ids[i:i + 50]}):
+        for body in queries:
+            for raw in self._orders(body):
                 try:
                     ext, state, status_text = parse_state(raw)
                 except o.PayloadError:

@@ -380,6 +380,31 @@ class OzonApp(App):
                 self.catalog.append(product)
             self.by_offer = {p["offer_code"]: p for p in self.catalog}
 
+    def add_sized_cards(self, cards=None):
+        """Products that are variants of one model (sizes: ``data.sized_catalog``), after the
+        catalogue: one offer_id, product_id, SKU and barcode per size, ``model_info.model_id``
+        shared.  Returns [{offer_code (the model), model_id, offers: [{offer_code, barcode, sku,
+        product_id, size}]}]."""
+        cards = data.sized_catalog() if cards is None else cards
+        added = []
+        with self.lock:
+            for card in cards:
+                model_id = 214000000 + card["sizes"][0]["index"] * 7 + 1
+                group = {"offer_code": card["offer_code"], "model_id": model_id, "offers": []}
+                for size in card["sizes"]:
+                    product = {
+                        "offer_code": size["offer_code"], "name": size["name"], "barcode": size["barcode"],
+                        "price": Decimal(str(card["price"])).quantize(KOPECK), "index": size["index"],
+                        "product_id": 214000000 + size["index"] * 7, "sku": 1450000000 + size["index"] * 131,
+                        "model_id": model_id, "model_count": len(card["sizes"]), "size": size["size"],
+                    }
+                    self.catalog.append(product)
+                    group["offers"].append({k: product[k] for k in ("offer_code", "barcode", "sku", "product_id")}
+                                           | {"size": size["size"]})
+                added.append(group)
+            self.by_offer = {p["offer_code"]: p for p in self.catalog}
+        return added
+
     def warehouses(self):
         result = [{"ref": str(w["warehouse_id"]), "name": w["name"], "scheme": "dbs" if w["is_rfbs"] else "fbs"}
                   for w in SELLER_WAREHOUSES]
@@ -756,7 +781,6 @@ class OzonApp(App):
         desc = str(body.get("sort_dir", "ASC")).upper() == "DESC"
         asked = {k: v for k, v in body.items() if k not in ("cursor", "limit")}
         query = hashlib.sha1(json.dumps(asked, sort_keys=True).encode()).hexdigest()[:16]
-        keyed = sorted(keyed, key=lambda pair: pair[0], reverse=desc)
         cursor = body.get("cursor") or ""
         if cursor:
             after, cursor_query = self._decode_cursor(cursor)
@@ -764,6 +788,7 @@ class OzonApp(App):
                 return None, _error(400, 3, "invalid cursor: it belongs to another request")
             after = tuple(after)
             keyed = [(k, item) for k, item in keyed if (k < after if desc else k > after)]
+        keyed = sorted(keyed, key=lambda pair: pair[0], reverse=desc)
         limit = int(body.get("limit") or 100)
         page = keyed[:limit]
         has_next = len(keyed) > limit
@@ -772,8 +797,16 @@ class OzonApp(App):
             next_cursor = cursor or next_cursor
         return {"items": [render(item) for _, item in page], "has_next": has_next, "cursor": next_cursor}, None
 
+    @staticmethod
+    def _key(p, stamp):
+        """The paging key of a posting (its times never change: computed once)."""
+        cache = p.setdefault("_keys", {})
+        if stamp not in cache:
+            cache[stamp] = (_iso(p[stamp]), p["posting_number"])
+        return cache[stamp]
+
     def _page_postings(self, body, selected, render, stamp="in_process_at"):
-        keyed = [((_iso(p[stamp]), p["posting_number"]), p) for p in selected]
+        keyed = [(self._key(p, stamp), p) for p in selected]
         with_ = body.get("with") or {}
         answer, error = self._page(body, keyed, lambda p: render(p, with_))
         if answer is not None:
@@ -941,7 +974,8 @@ class OzonApp(App):
                     "is_autoarchived": False, "is_discounted": False, "is_kgt": False, "is_super": False,
                     "is_prepayment_allowed": True, "has_discounted_fbo_item": False, "discounted_fbo_stocks": 0,
                     "images": [], "images360": [], "color_image": [], "primary_image": [], "errors": [],
-                    "volume_weight": 0.4, "model_info": {"model_id": p["product_id"] + 1, "count": 1},
+                    "volume_weight": 0.4, "model_info": {"model_id": p.get("model_id", p["product_id"] + 1),
+                                   "count": p.get("model_count", 1)},
                     "sources": [{"sku": p["sku"], "source": "sds", "created_at": stamp,
                                  "shipment_type": "SHIPMENT_TYPE_GENERAL", "quant_code": ""}],
                     "stocks": {"has_stock": True, "stocks": [

@@ -23,8 +23,8 @@ Routes (all in the spec file, request and answer validated against it):
   ``statuses``, ``substatuses``, ``programTypes``, ``fake``, ``dates{creationDateFrom,
   creationDateTo, updateDateFrom, updateDateTo}``).  As documented: creation dates are
   ``YYYY-MM-DD`` (Moscow time), the end date is *not* included, at most 30 days between them,
-  the last 30 days when not given.  ASSUMPTION: the 30-day default does not apply when
-  ``orderIds`` are given (a look-up of known orders).  The next page's token is in
+  the last 30 days when not given — also for a look-up by ``orderIds``, as the real method
+  does: an order older than 30 days is found only with a creation period that holds it.  The next page's token is in
   ``paging.nextPageToken``, absent on the last page.
 * ``GET /v2/campaigns/{campaignId}/orders/{orderId}/buyer`` — the buyer of a DBS order
   (only in ``PROCESSING``, ``DELIVERY`` or ``PICKUP``).
@@ -206,6 +206,29 @@ class YandexApp(App):
                 self.catalog.append(product)
             self.by_offer = {p["offer_code"]: p for p in self.catalog}
 
+    def add_sized_cards(self, cards=None):
+        """Offers that are variants of one model (sizes: ``data.sized_catalog``), after the
+        catalogue: one offerId and barcode per size, the model's ``groupId`` shared.  Returns
+        [{offer_code (the model), offers: [{offer_code, barcode, market_sku, size}]}]."""
+        cards = data.sized_catalog() if cards is None else cards
+        added = []
+        with self.lock:
+            for card in cards:
+                group = {"offer_code": card["offer_code"], "offers": []}
+                for size in card["sizes"]:
+                    product = {
+                        "offer_code": size["offer_code"], "name": size["name"], "barcode": size["barcode"],
+                        "price": Decimal(str(card["price"])).quantize(KOPECK), "index": size["index"],
+                        "market_sku": 101000000000 + size["index"] * 7919, "category_id": 90000 + size["index"] % 7,
+                        "group_id": card["offer_code"], "size": size["size"],
+                    }
+                    self.catalog.append(product)
+                    group["offers"].append({"offer_code": product["offer_code"], "barcode": product["barcode"],
+                                            "market_sku": product["market_sku"], "size": size["size"]})
+                added.append(group)
+            self.by_offer = {p["offer_code"]: p for p in self.catalog}
+        return added
+
     def warehouses(self):
         result = []
         for campaign in CAMPAIGNS:
@@ -217,7 +240,10 @@ class YandexApp(App):
         result += [{"ref": str(w["id"]), "name": w["name"], "scheme": "fbo"} for w in FF_WAREHOUSES]
         return result
 
-    def add_orders(self, count, scheme=None, created_at=None, offer_codes=None, max_lines=3):
+    def add_orders(self, count, scheme=None, created_at=None, offer_codes=None, max_lines=3, currency=None):
+        """``count`` orders.  ``currency``: a shop abroad ("KZT", "BYN", "UZS"…, see ``data.RATES``):
+        every amount of the order in it (``currencyId``)."""
+        assert currency is None or currency in data.RATES, currency
         rng = self.emulator.random
         now = datetime.now(timezone.utc)
         created = []
@@ -229,7 +255,8 @@ class YandexApp(App):
                     moment = moment.astimezone(timezone.utc)
                 else:
                     moment = now - timedelta(seconds=rng.randrange(60, 6 * 3600))
-                order = self._new_order(rng, kind, moment.replace(microsecond=0), offer_codes, max_lines)
+                order = self._new_order(rng, kind, moment.replace(microsecond=0), offer_codes, max_lines,
+                                        currency or "RUB")
                 self.orders[str(order["orderId"])] = order
                 created.append(str(order["orderId"]))
         return created
@@ -248,6 +275,24 @@ class YandexApp(App):
             if order["status"] in ("CANCELLED", "DELIVERED", "PARTIALLY_RETURNED", "RETURNED"):
                 return
             self._set(order, "DELIVERY", "DELIVERY_SERVICE_RECEIVED")
+
+    #: set_state's words -> (status, substatus)
+    STATE_WORDS = {
+        "new": ("PROCESSING", "STARTED"), "processing": ("PROCESSING", "READY_TO_SHIP"),
+        "shipped": ("DELIVERY", "DELIVERY_SERVICE_RECEIVED"), "delivered": ("DELIVERED", "DELIVERY_SERVICE_DELIVERED"),
+        "returned": ("RETURNED", "UNKNOWN"), "lost": ("CANCELLED", "DELIVERY_SERVICE_LOST"),
+        "cancelled": ("CANCELLED", "USER_CHANGED_MIND"), "cancelled_after_shipping": ("CANCELLED", "USER_REFUSED_DELIVERY"),
+        "partially_returned": ("PARTIALLY_RETURNED", "UNKNOWN"),
+    }
+
+    def set_state(self, external_id, state):
+        """Move an order to a neutral state the way the Market words it (:attr:`STATE_WORDS`):
+        ``new``, ``processing``, ``shipped``, ``delivered``, ``returned`` (status RETURNED),
+        ``lost`` (cancelled, DELIVERY_SERVICE_LOST), ``cancelled``, ``cancelled_after_shipping``
+        (cancelled after the hand-over: the buyer refused the delivery)."""
+        if state not in self.STATE_WORDS:
+            raise ValueError(f"Yandex Market orders have no state {state!r}")
+        self.set_status(external_id, *self.STATE_WORDS[state])
 
     def set_status(self, external_id, status, substatus=None):
         """Any status (and substatus) of the spec, stamped now."""
@@ -278,7 +323,7 @@ class YandexApp(App):
         return rng.choice([c for c in CAMPAIGNS if c["placementType"] == placement
                            and c["id"] in self.SETTINGS["campaign_ids"]])
 
-    def _new_order(self, rng, kind, moment, offer_codes, max_lines):
+    def _new_order(self, rng, kind, moment, offer_codes, max_lines, currency="RUB"):
         if not self._next_id:
             self._next_id = rng.randrange(48_100_000_000, 48_900_000_000)
         self._next_id += rng.randrange(1, 400)
@@ -288,7 +333,8 @@ class YandexApp(App):
         for code in rng.sample(codes, rng.randint(1, max(1, min(max_lines, len(codes))))):
             product = self._product(rng, code)
             discount = Decimal(rng.choice([0, 0, 0, 3, 5, 7, 10, 12])) / 100
-            unit = (product["price"] * (1 - discount)).quantize(KOPECK, rounding=ROUND_HALF_UP)
+            listed = data.in_currency(product["price"], currency)
+            unit = (listed * (1 - discount)).quantize(KOPECK, rounding=ROUND_HALF_UP)
             count = rng.choice([1, 1, 1, 1, 2, 3])
             total = unit * count
             # now and then part of it is paid with Plus points (whole points = roubles)
@@ -298,7 +344,7 @@ class YandexApp(App):
                 "id": 310_000_000 + self._next_item, "offerId": product["offer_code"], "offerName": product["name"],
                 "count": count, "unit": unit, "payment": total - cashback, "cashback": cashback,
                 # the Market pays the seller the discount it gave
-                "subsidy": ((product["price"] - unit) * count).quantize(KOPECK),
+                "subsidy": ((listed - unit) * count).quantize(KOPECK),
                 "market_sku": product["market_sku"],
             })
         if kind == "fbo":
@@ -320,6 +366,8 @@ class YandexApp(App):
             "shipmentDate": (moment.astimezone(MSK) + timedelta(days=1)).date(),
             "pickup": kind == "dbs" and rng.random() < 0.25,
             "buyer_id": hashlib.sha1(str(self._next_id).encode()).hexdigest()[:16],
+            "currency": "RUR" if currency == "RUB" else currency,
+            "sort_key": (_iso(moment), self._next_id), "msk_day": moment.astimezone(MSK).date(),
         }
 
     @staticmethod
@@ -365,6 +413,11 @@ class YandexApp(App):
 
     def _render(self, o):
         items = []
+        cur = o.get("currency", "RUR")
+
+        def _money(value, currency=cur):
+            return {"value": float(value), "currencyId": currency}
+
         for it in o["items"]:
             prices = {"payment": _money(it["payment"]), "subsidy": _money(it["subsidy"]), "vat": "VAT_22"}
             if it["cashback"]:
@@ -409,7 +462,6 @@ class YandexApp(App):
         The token is opaque to the client; it holds the last key given and a digest of the
         request, so that a token cannot be used with another filter."""
         digest = hashlib.sha1(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        keyed = sorted(keyed, key=lambda pair: pair[0])
         token = query.get("pageToken") or query.get("page_token") or ""
         if isinstance(token, list):
             token = token[-1]
@@ -419,6 +471,7 @@ class YandexApp(App):
                 return None, None, _error(400, "BAD_REQUEST", "Invalid page token")
             after = tuple(after) if isinstance(after, list) else after
             keyed = [(k, item) for k, item in keyed if k > after]
+        keyed = sorted(keyed, key=lambda pair: pair[0])
         page = keyed[:limit]
         next_token = self._encode_token(list(page[-1][0]) if isinstance(page[-1][0], tuple) else page[-1][0],
                                         digest) if len(keyed) > limit else None
@@ -458,16 +511,16 @@ class YandexApp(App):
                 return _error(400, "BAD_REQUEST", f"Campaign {campaign} does not belong to business {BUSINESS['id']}")
         lo = date.fromisoformat(dates["creationDateFrom"]) if dates.get("creationDateFrom") else None
         hi = date.fromisoformat(dates["creationDateTo"]) if dates.get("creationDateTo") else None
-        if lo or hi or not ids:
-            # defaults: the last 30 days, today included (the documented default end, "today",
-            # is taken as including today)
-            hi = hi or (lo + timedelta(days=MAX_PERIOD_DAYS) if lo else today + timedelta(days=1))
-            lo = lo or hi - timedelta(days=MAX_PERIOD_DAYS)
-            if hi < lo:
-                return _error(400, "BAD_REQUEST", "creationDateTo must not be earlier than creationDateFrom")
-            if (hi - lo).days > MAX_PERIOD_DAYS:
-                return _error(400, "BAD_REQUEST", f"Too long time period. Maximum is '{MAX_PERIOD_DAYS}' days")
-            hi = max(hi, lo + timedelta(days=1))
+        # the period applies to every query, a look-up by orderIds too
+        # defaults: the last 30 days, today included (the documented default end, "today",
+        # is taken as including today)
+        hi = hi or (lo + timedelta(days=MAX_PERIOD_DAYS) if lo else today + timedelta(days=1))
+        lo = lo or hi - timedelta(days=MAX_PERIOD_DAYS)
+        if hi < lo:
+            return _error(400, "BAD_REQUEST", "creationDateTo must not be earlier than creationDateFrom")
+        if (hi - lo).days > MAX_PERIOD_DAYS:
+            return _error(400, "BAD_REQUEST", f"Too long time period. Maximum is '{MAX_PERIOD_DAYS}' days")
+        hi = max(hi, lo + timedelta(days=1))
         upd_lo = _parse_dt(dates["updateDateFrom"]) if dates.get("updateDateFrom") else None
         upd_hi = _parse_dt(dates["updateDateTo"]) if dates.get("updateDateTo") else None
         if upd_lo and upd_hi and upd_hi < upd_lo:
@@ -476,8 +529,9 @@ class YandexApp(App):
         substatuses = set(body.get("substatuses") or ())
         programs = set(body.get("programTypes") or ())
         selected = []
-        for o in self.orders.values():
-            day = o["creationDate"].astimezone(MSK).date()
+        pool = ([self.orders[str(i)] for i in ids if str(i) in self.orders] if ids else self.orders.values())
+        for o in pool:
+            day = o.get("msk_day") or o["creationDate"].astimezone(MSK).date()
             if lo is not None and not lo <= day < hi:
                 continue
             if ids and o["orderId"] not in ids:
@@ -495,7 +549,7 @@ class YandexApp(App):
             if upd_lo and o["updateDate"] < upd_lo or upd_hi and o["updateDate"] > upd_hi:
                 continue
             selected.append(o)
-        keyed = [((_iso(o["creationDate"]), o["orderId"]), o) for o in selected]
+        keyed = [(o.get("sort_key") or (_iso(o["creationDate"]), o["orderId"]), o) for o in selected]
         page, token, error = self._page(keyed, query, body, self._limit(query, 50, 50))
         if error:
             return error
@@ -573,6 +627,8 @@ class YandexApp(App):
             }
             if p.get("barcode"):
                 offer["barcodes"] = [p["barcode"]]
+            if p.get("group_id"):
+                offer["groupId"] = p["group_id"]
             return {"offer": offer, "mapping": {
                 "marketSku": p["market_sku"], "marketSkuName": p["name"], "marketModelName": p["name"],
                 "marketCategoryId": p["category_id"], "marketCategoryName": "Товары для дома"}}

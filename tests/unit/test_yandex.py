@@ -86,9 +86,12 @@ def assert_matches(order, held):
     assert order.created_at.utcoffset() == timedelta(0)
     assert order.warehouse_ref == held["warehouseId"]
     assert order.currency == "RUB"
+    # the default basis: the buyer's price plus the Market's subsidy (the realization report's)
     assert [(ln.offer_code, ln.name, ln.quantity, ln.price) for ln in order.lines] == [
-        (it["offerId"], it["offerName"], Decimal(it["count"]), it["unit"]) for it in held["items"]]
-    total = sum((it["payment"] + it["cashback"] for it in held["items"]), Decimal(0))
+        (it["offerId"], it["offerName"], Decimal(it["count"]),
+         (it["payment"] + it["cashback"] + it["subsidy"]) / it["count"]) for it in held["items"]]
+    assert [ln.prices["buyer_price"] for ln in order.lines] == [it["unit"] for it in held["items"]]
+    total = sum((it["payment"] + it["cashback"] + it["subsidy"] for it in held["items"]), Decimal(0))
     assert order.amount_total == total.quantize(Decimal("0.01"))
     if held["scheme"] == "dbs":
         c = held["customer"]
@@ -294,13 +297,12 @@ def test_cancellation_shipping_and_delivery_show_in_fetch_states(emu):
     assert [len(a) for a in asked] == [50, 7]
 
 
-def test_fetch_states_is_bounded(emu):
-    ids = emu.yandex.add_orders(5, scheme="fbs")
-    ad = adapter(emu)
-    ad.max_state_refs = 2
-    states = ad.fetch_states([OrderRef(i, "fbs") for i in ids])
-    assert sorted(states) == sorted(ids[:2])
-    assert [r.body for r in emu.requests_to("yandex", ORDERS)] == [{"orderIds": [int(i) for i in ids[:2]]}]
+def test_fetch_states_reads_every_ref_in_batches_of_50(emu):
+    ids = emu.yandex.add_orders(120, scheme="fbs", max_lines=1)
+    states = adapter(emu).fetch_states([OrderRef(i, "fbs") for i in ids])
+    assert sorted(states) == sorted(ids)
+    bodies = [r.body for r in emu.requests_to("yandex", ORDERS)]
+    assert [len(b["orderIds"]) for b in bodies] == [50, 50, 20]
 
 
 # --- catalogue, warehouses, connection ---------------------------------------------------------
@@ -540,11 +542,16 @@ def test_the_emulators_answers_use_only_the_spec_fields(emu):
 
 
 def test_the_spec_validation_catches_a_wrong_request(emu):
+    """A request that breaks the spec is recorded and answered with the Market's own 400."""
     ad = adapter(emu)
     ad.page_size = 51  # the Market's maximum is 50
-    ad.fetch_states([OrderRef("48100000001", "fbs")])
-    assert any("limit" in e for e in emu.validation_errors), emu.validation_errors
-    emu.validation_errors.clear()
+    with pytest.raises(tr.ApiError) as caught:
+        ad.fetch_states([OrderRef("48100000001", "fbs")])
+    assert caught.value.status == 400
+    [call] = emu.requests_to("yandex", ORDERS)
+    assert (call.status, call.fault) == (400, "spec")
+    assert any("limit" in e for e in emu.violations()), emu.violations()
+    emu.clear_violations()
 
 
 # --- hostile payloads straight into the parser -------------------------------------------------
@@ -581,8 +588,12 @@ def test_good_payloads_parse_with_exact_amounts_and_utc_times():
     assert (order.external_id, order.secondary_ref, order.scheme, order.state) == (
         "48240042121", "21001003", o.DBS, o.NEW)
     assert order.created_at == datetime(2026, 11, 22, 10, 15, 30, tzinfo=timezone.utc)
-    assert [(ln.quantity, ln.price) for ln in order.lines] == [(2, Decimal("1234.57")), (1, Decimal("99.99"))]
-    assert order.amount_total == Decimal("2569.13")  # 2369.14 + 100 points + 99.99; the subsidy is not the buyer's
+    # the default basis includes the Market's subsidy: (2369.14 + 100 points + 50.50) / 2
+    assert [(ln.quantity, ln.price) for ln in order.lines] == [(2, Decimal("1259.82")), (1, Decimal("99.99"))]
+    assert [ln.prices for ln in order.lines] == [
+        {"with_subsidy": Decimal("1259.82"), "buyer_price": Decimal("1234.57")},
+        {"with_subsidy": Decimal("99.99"), "buyer_price": Decimal("99.99")}]
+    assert order.amount_total == Decimal("2619.63")
     assert (order.currency, order.warehouse_ref, order.status_text) == ("RUB", "61003", "PROCESSING / STARTED")
     assert order.customer == {"zip": "420000", "city": "Казань", "region": "Республика Татарстан",
                               "address": "ул. Ленина, д. 1, корп. 2, кв. 5"}
@@ -630,7 +641,9 @@ def test_status_mapping():
         ("UNPAID", "WAITING_USER_INPUT"): o.NEW, ("PENDING", ""): o.NEW,
         ("DELIVERY", "DELIVERY_SERVICE_RECEIVED"): o.SHIPPED, ("PICKUP", ""): o.SHIPPED,
         ("DELIVERED", ""): o.DELIVERED, ("PARTIALLY_RETURNED", ""): o.DELIVERED,
-        ("CANCELLED", "USER_CHANGED_MIND"): o.CANCELLED, ("RETURNED", ""): o.CANCELLED,
+        ("CANCELLED", "USER_CHANGED_MIND"): o.CANCELLED, ("RETURNED", ""): o.RETURNED,
+        ("CANCELLED", "DELIVERY_SERVICE_LOST"): o.LOST, ("CANCELLED", "LOST"): o.LOST,
+        ("CANCELLED", "USER_REFUSED_DELIVERY"): o.CANCELLED,
     }
     for (status, substatus), state in cases.items():
         assert status_state(status, substatus) == state, (status, substatus)
