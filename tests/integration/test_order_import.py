@@ -175,23 +175,6 @@ class TestOrderImport(MarketplaceCase):
         self.assertTrue(by_id[second].needs_attention)
         self.assertEqual(shipped_sale.state, "sale")
 
-    def test_failures_are_retried_and_logged(self):
-        account = self.accounts["wildberries"]
-        ids = self.emulator.wildberries.add_orders(25, offer_codes=self.known_codes())
-        self.emulator.faults.set_rate(0.2, kinds=("5xx", "ratelimit", "timeout"),
-                                      marketplaces=["wildberries"], seed=5)
-        # the import may need more than one run when a call fails for good; nothing is lost
-        for _ in range(5):
-            if self.run_import(account) and len(self.sale_orders(account)) == len(ids):
-                break
-        self.emulator.faults.clear()
-        self.assertEqual(sorted(self.sale_orders(account).mapped("marketplace_external_id")), sorted(ids))
-        faults = [r for r in self.emulator.requests_to("wildberries") if r.fault]
-        self.assertTrue(faults, "the emulator did fail some calls")
-        logs = self.env["marketplace.sync.log"].search([("account_id", "=", account.id)])
-        self.assertTrue(logs.filtered(lambda log: log.retries > 0), "retries show in the sync log")
-        self.assertTrue(all(log.duration_ms >= 0 and log.endpoint for log in logs))
-
     def test_credentials_admin_only_and_never_logged(self):
         account = self.accounts["ozon"]
         secret = account.ozon_api_key
