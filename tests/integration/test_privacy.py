@@ -3,6 +3,8 @@ other internal users, and the documents naming them still open for those users."
 from odoo.exceptions import AccessError
 from odoo.tests.common import TransactionCase, new_test_user
 
+from .common import MarketplaceCase
+
 BUYER = "Смирнова Екатерина"
 PHONE = "+79161234567"
 STREET = "ул. Арбат, 10, кв. 5"
@@ -100,3 +102,27 @@ class TestBuyerPrivacy(TransactionCase):
         self.assertEqual(order.with_user(self.manager).buyer_phone, PHONE)
         with self.assertRaises(AccessError):
             order.with_user(self.accountant).read(["buyer_phone"])
+
+
+class TestImportedBuyers(MarketplaceCase):
+    """The buyer contacts the order import creates are flagged and hidden like the others."""
+
+    def test_imported_buyer_contacts_hidden_from_plain_users(self):
+        plain = new_test_user(self.env, login="privacy_plain_import", groups="base.group_user")
+        accountant = new_test_user(self.env, login="privacy_accountant_import",
+                                   groups="base.group_user,account.group_account_invoice")
+        buyers = self.env["res.partner"]
+        for mp in self.marketplaces:
+            account = self.accounts[mp]
+            account.customer_mode = "buyer"
+            self.emulator.apps[mp].add_orders(15, offer_codes=self.known_codes(30))
+            self.assertTrue(self.run_import(account), account.last_error)
+            sales = self.sale_orders(account)
+            contacts = sales.partner_shipping_id - account.partner_id
+            self.assertTrue(all(contacts.mapped("marketplace_buyer")), mp)
+            buyers |= contacts
+            for sale in sales.filtered(lambda s: s.partner_shipping_id in contacts)[:3]:
+                shown = sale.with_user(accountant).partner_shipping_id.display_name
+                self.assertNotIn(sale.partner_shipping_id.name, shown)
+        self.assertTrue(buyers, "the emulator's orders carry buyers")
+        self.assertFalse(self.env["res.partner"].with_user(plain).search([("id", "in", buyers.ids)]))
