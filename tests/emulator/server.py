@@ -19,6 +19,7 @@ import re
 import socket
 import threading
 import time
+import weakref
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -174,7 +175,15 @@ class FaultPlan:
 
 
 class MarketplaceEmulator(LoopbackServer):
-    """The emulator.  ``start()`` serves on 127.0.0.1 (a free port unless given)."""
+    """The emulator.  ``start()`` serves on 127.0.0.1 (a free port unless given).
+
+    ``sized=True``: each marketplace's catalogue also holds the variant groups of
+    ``data.sized_catalog()`` (WB cards with several sizes, Ozon / Yandex Market offers of one
+    model), see ``sized_cards``.  Every emulator made is in :attr:`instances`, so that a test
+    run can check each one's :meth:`violations`."""
+
+    #: every emulator made (weakly held)
+    instances = weakref.WeakSet()
 
     def __init__(self, host="127.0.0.1", port=0, seed=1, validate=True, timeout_delay=2.0, clock=time.monotonic,
                  sized=False):
@@ -182,6 +191,7 @@ class MarketplaceEmulator(LoopbackServer):
         from .wildberries import WildberriesApp
         from .yandex import YandexApp
 
+        MarketplaceEmulator.instances.add(self)
         self.host = host
         self.port = port
         self.seed = seed
