@@ -2,14 +2,17 @@
 import logging
 import random
 import time
+import uuid
 import zlib
 from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import config
 
 from ..lib import base as lib_base
+from ..lib import orders as lib_orders
 from ..lib.transport import ApiError, AuthError
 
 _logger = logging.getLogger(__name__)
@@ -21,6 +24,26 @@ MARKETPLACES = [
 ]
 ADMIN = "marketplace_connector.group_marketplace_admin"
 CONCURRENCY_RETRIES = 5
+LOCK_NAMESPACE = 4242
+#: outcomes of one run of an account's import
+DONE, MORE, BUSY, FAILED = "done", "more", "busy", "failed"
+#: a run of the scheduled action stops at this share of Odoo's time limit of a cron job
+TIME_BUDGET_SHARE = 0.4
+#: seconds, when Odoo sets no time limit
+DEFAULT_TIME_BUDGET = 45.0
+#: seconds a manager's "Import orders now" may take before the rest goes to the background
+MANUAL_TIME_BUDGET = 20.0
+#: seconds after which the scheduled action goes on when a run stopped at its budget
+CONTINUE_AFTER = 2
+#: the part of the window read in one step
+IMPORT_SLICE = timedelta(hours=6)
+#: kept orders turned into sale orders in one committed step
+COMMIT_CHUNK = 100
+#: held orders looked at, and imported orders whose state is read, in one step
+HELD_BATCH = 500
+STATE_BATCH = 1000
+#: days during which an imported order's marketplace state is followed by default
+DEFAULT_STATE_HORIZON = 60
 
 #: the credential fields of each marketplace (model field -> adapter credential key)
 CREDENTIALS = {
@@ -35,6 +58,7 @@ class MarketplaceAccount(models.Model):
     _description = "Marketplace Account"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, name"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -73,12 +97,30 @@ class MarketplaceAccount(models.Model):
         help="Who the customer of an imported sale order is. Buyer data (name, phone, address) "
         "is given only by some schemes (e.g. DBS) and is visible to marketplace users only.")
     partner_id = fields.Many2one(
-        "res.partner", string="Marketplace customer", required=True,
+        "res.partner", string="Marketplace customer", required=True, check_company=True,
         default=lambda self: self._default_partner(),
         help="The customer of imported orders (and the parent of buyers' contacts).")
     warehouse_id = fields.Many2one(
         "stock.warehouse", string="Default warehouse", check_company=True,
         help="Used for FBS/DBS orders from a marketplace warehouse that is not mapped yet.")
+    price_basis = fields.Selection(
+        selection="_selection_price_basis", string="Revenue price",
+        help="Which of the marketplace's prices becomes the price of the sale order line. Empty: the "
+        "marketplace's default, the price its finance report calls the sale (Wildberries: the price "
+        "after the seller's and Wildberries' discounts; Ozon: the price after the seller's discounts; "
+        "Yandex Market: the buyer's price plus Market's subsidy).")
+    default_tax_id = fields.Many2one(
+        "account.tax", string="Default sale tax", check_company=True,
+        domain="[('type_tax_use', '=', 'sale')]",
+        help="The VAT of products that have no customer tax. Marketplace prices include VAT: the "
+        "price-included form of the tax is used.")
+    fiscal_position_id = fields.Many2one(
+        "account.fiscal.position", string="Fiscal position", check_company=True,
+        help="Maps the products' taxes on imported orders (default: the customer's fiscal position).")
+    sells_without_vat = fields.Boolean(
+        string="Sells without VAT",
+        help="The seller charges no VAT (e.g. УСН without VAT): order lines without a tax are imported. "
+        "Otherwise an order whose tax cannot be determined is held.")
     warehouse_mapping_ids = fields.One2many("marketplace.warehouse.mapping", "account_id")
     product_mapping_ids = fields.One2many("marketplace.product.mapping", "account_id")
 
@@ -97,6 +139,13 @@ class MarketplaceAccount(models.Model):
     # --- state --------------------------------------------------------------------
     orders_synced_until = fields.Datetime(
         string="Orders imported up to", copy=False, readonly=True)
+    import_started_at = fields.Datetime(
+        string="Last import started", copy=False, readonly=True,
+        help="The scheduled action serves the account waiting longest first.")
+    import_backlog = fields.Integer(
+        string="Orders waiting", copy=False, readonly=True,
+        help="Orders read from the marketplace and not yet turned into sale orders; the import "
+        "goes on with them at its next run.")
     last_sync_date = fields.Datetime(readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     last_error_date = fields.Datetime(readonly=True, copy=False)
@@ -116,22 +165,145 @@ class MarketplaceAccount(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if not vals.get("partner_id") and vals.get("marketplace"):
-                vals["partner_id"] = self._marketplace_partner(vals["marketplace"]).id
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["partner_id"] = self._marketplace_partner(vals["marketplace"], company).id
         return super().create(vals_list)
 
     @api.model
     def _default_partner(self):
         marketplace = self.env.context.get("default_marketplace")
-        return self._marketplace_partner(marketplace) if marketplace else False
+        return self._marketplace_partner(marketplace, self.env.company) if marketplace else False
 
     @api.model
-    def _marketplace_partner(self, marketplace):
-        return self.env.ref(f"marketplace_connector.partner_{marketplace}", raise_if_not_found=False)
+    def _marketplace_partner(self, marketplace, company=None):
+        """The customer "buyers of <marketplace>" of a company: one per company, made from the
+        shared template the first time a company has an account of that marketplace."""
+        template = self.env.ref(f"marketplace_connector.partner_{marketplace}", raise_if_not_found=False)
+        if not template or not company:
+            return template
+        # per company, as Odoo names the records of a company's chart of accounts
+        xmlid = f"marketplace_connector.{company.id}_partner_{marketplace}"
+        partner = self.env.ref(xmlid, raise_if_not_found=False)
+        if not partner:
+            partner = template.sudo().copy({"company_id": company.id, "name": template.name})
+            self.env["ir.model.data"].sudo().create({
+                "module": "marketplace_connector", "name": xmlid.split(".", 1)[1],
+                "model": "res.partner", "res_id": partner.id, "noupdate": True})
+        return partner.sudo(False)
 
-    @api.onchange("marketplace")
+    @api.onchange("marketplace", "company_id")
     def _onchange_marketplace(self):
-        if self.marketplace and not self.partner_id:
-            self.partner_id = self._marketplace_partner(self.marketplace)
+        if self.marketplace and (not self.partner_id or self.partner_id.company_id != self.company_id):
+            self.partner_id = self._marketplace_partner(self.marketplace, self.company_id)
+
+    # --- policies (override to change them) -------------------------------------------
+    @api.model
+    def _selection_price_basis(self):
+        selection = []
+        for marketplace, label in MARKETPLACES:
+            for key, basis_label in getattr(lib_base.adapter_class(marketplace), "PRICE_BASES", ()):
+                if key not in dict(selection):
+                    selection.append((key, f"{label}: {basis_label}"))
+        return selection
+
+    def _default_price_basis(self):
+        return getattr(lib_base.adapter_class(self.marketplace), "default_price_basis", "")
+
+    def _price_basis(self):
+        """The basis of the sale price of imported lines (see ``price_basis``)."""
+        self.ensure_one()
+        return self.price_basis or self._default_price_basis()
+
+    @api.constrains("price_basis", "marketplace")
+    def _check_price_basis(self):
+        for account in self.filtered("price_basis"):
+            bases = dict(getattr(lib_base.adapter_class(account.marketplace), "PRICE_BASES", ()))
+            if account.price_basis not in bases:
+                raise ValidationError(_("%(marketplace)s has no price %(basis)s; choose one of: %(choices)s.",
+                                        marketplace=account.marketplace, basis=account.price_basis,
+                                        choices=", ".join(bases.values())))
+
+    def _line_taxes(self, product):
+        """The taxes of an imported line of ``product``: the product's customer taxes of the
+        account's company (else the account's default sale tax), through the fiscal position,
+        in their price-included form (marketplace prices are what the buyer paid, VAT
+        included).  Empty when no tax can be determined."""
+        self.ensure_one()
+        company = self.company_id
+        taxes = product.taxes_id.filtered(lambda t: t.company_id == company or not t.company_id) \
+            or self.default_tax_id
+        fiscal_position = self.fiscal_position_id or self.env["account.fiscal.position"].with_company(
+            company)._get_fiscal_position(self.partner_id)
+        if fiscal_position:
+            taxes = fiscal_position.map_tax(taxes)
+        return self._included_taxes(taxes)
+
+    def _included_taxes(self, taxes):
+        """Each tax in its price-included form: the tax itself, or its included twin (same rate,
+        same repartition), made once from the excluded tax when the company has none."""
+        Tax = self.env["account.tax"].sudo()
+        result = Tax
+        for tax in taxes:
+            if tax.price_include or tax.amount_type not in ("percent", "division") or not tax.amount:
+                result |= tax
+                continue
+            twin = Tax.search([
+                ("company_id", "=", tax.company_id.id), ("type_tax_use", "=", tax.type_tax_use),
+                ("amount_type", "=", tax.amount_type), ("amount", "=", tax.amount),
+                ("tax_group_id", "=", tax.tax_group_id.id), ("price_include", "=", True),
+                ("country_id", "=", tax.country_id.id)], limit=1)
+            if not twin:
+                twin = tax.copy({"name": _("%s (included in price)", tax.name),
+                                 "price_include_override": "tax_included", "include_base_amount": False})
+                _logger.info("Tax %s: made its price-included twin %s for marketplace orders", tax.name, twin.name)
+            result |= twin
+        return result.sudo(False)
+
+    def _order_pricelist(self, currency_code):
+        """The pricelist of an order in ``currency_code``: the account's when it is in that
+        currency, else the company's first pricelist in it.  An empty pricelist means "Odoo's
+        default" (the company's currency); None means the order cannot be made in it."""
+        self.ensure_one()
+        Pricelist = self.env["product.pricelist"]
+        if self.pricelist_id and self.pricelist_id.currency_id.name == currency_code:
+            return self.pricelist_id
+        currency = self.env["res.currency"].search([("name", "=", currency_code)], limit=1)
+        if not currency:
+            return None
+        pricelist = Pricelist.search([("currency_id", "=", currency.id),
+                                      ("company_id", "in", [False, self.company_id.id])], limit=1)
+        if pricelist:
+            return pricelist
+        return Pricelist if currency == self.company_id.currency_id and not self.pricelist_id else None
+
+    def _default_warehouse(self):
+        self.ensure_one()
+        return self.warehouse_id or self.env["stock.warehouse"].search(
+            [("company_id", "=", self.company_id.id)], limit=1)
+
+    def _order_partners(self, order):
+        """(customer, delivery address) of an imported order (see ``customer_mode``)."""
+        self.ensure_one()
+        parent = self.partner_id
+        if self.customer_mode != "buyer" or not order.customer:
+            return parent, parent
+        buyer_fields = self.env["marketplace.order"]._buyer_fields(order.customer)
+        if not buyer_fields["buyer_name"]:
+            return parent, parent
+        Partner = self.env["res.partner"].sudo()
+        buyer = Partner.search([("parent_id", "=", parent.id), ("name", "=", buyer_fields["buyer_name"]),
+                                ("phone", "=", buyer_fields["buyer_phone"])], limit=1)
+        if not buyer:
+            vals = {
+                "parent_id": parent.id, "type": "delivery", "name": buyer_fields["buyer_name"],
+                "phone": buyer_fields["buyer_phone"], "street": buyer_fields["buyer_address"],
+                "city": order.customer.get("city") or False, "zip": order.customer.get("zip") or False,
+                "company_id": self.company_id.id,
+            }
+            if "marketplace_buyer" in Partner._fields:
+                vals["marketplace_buyer"] = True
+            buyer = Partner.create(vals)
+        return parent, buyer
 
     def _compute_has_credentials(self):
         for account in self:
@@ -205,10 +377,10 @@ class MarketplaceAccount(models.Model):
         return lib_base.make_adapter(
             self.marketplace, creds, account._settings(), base_url=base_url, **transport_kwargs)
 
-    def _write_sync_log(self, calls, operation):
+    def _write_sync_log(self, calls, operation, run_key=None):
         """Record the API calls of one run in the sync log (see marketplace.sync.log)."""
         if calls:
-            self.env["marketplace.sync.log"].sudo()._log_calls(self, calls, operation)
+            self.env["marketplace.sync.log"].sudo()._log_calls(self, calls, operation, run_key=run_key)
 
     def _record_failure(self, message):
         self.sudo().write({"last_error": message, "last_error_date": fields.Datetime.now()})
@@ -306,47 +478,250 @@ class MarketplaceAccount(models.Model):
     def _lock_key(self):
         return zlib.crc32(f"marketplace.account:{self.id}".encode()) & 0x7FFFFFFF
 
+    def _try_lock(self):
+        """This account's import lock, for the current transaction only: it can never outlive
+        the transaction (a pooled connection, a crashed run), and every committed step takes
+        it again."""
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, self._lock_key()))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _import_time_budget(self):
+        """Seconds one run of the scheduled action may spend, well below the time Odoo gives a
+        cron job (``limit_time_real_cron``, else ``limit_time_real``): the run stops cleanly
+        before it and the next run goes on.  ``marketplace_connector.import_time_budget``
+        (seconds) overrides it."""
+        param = self.env["ir.config_parameter"].sudo().get_param("marketplace_connector.import_time_budget")
+        try:
+            if param and float(param) > 0:
+                return float(param)
+        except ValueError:
+            pass
+        limit = config.get("limit_time_real_cron") or -1
+        if limit in (-1, None):
+            limit = config.get("limit_time_real") or 0
+        if limit and limit > 0:
+            return max(10.0, limit * TIME_BUDGET_SHARE)
+        return DEFAULT_TIME_BUDGET
+
+    @api.model
+    def _import_slice(self):
+        """The part of the window read in one step (``marketplace_connector.import_slice_hours``)."""
+        param = self.env["ir.config_parameter"].sudo().get_param("marketplace_connector.import_slice_hours")
+        try:
+            return timedelta(hours=float(param)) if param and float(param) > 0 else IMPORT_SLICE
+        except ValueError:
+            return IMPORT_SLICE
+
+    @api.model
+    def _state_horizon(self):
+        """Days after the order during which its marketplace state is followed."""
+        param = self.env["ir.config_parameter"].sudo().get_param(
+            "marketplace_connector.state_horizon_days", DEFAULT_STATE_HORIZON)
+        try:
+            return max(int(param), 1)
+        except ValueError:
+            return DEFAULT_STATE_HORIZON
+
     @api.model
     def _cron_import_orders(self):
-        """The scheduled action: every active account, each in its own transaction."""
-        for account in self.search([("import_orders", "=", True)]):
+        """The scheduled action: every active account, the one waiting longest first, within
+        one time budget.  Each account commits step by step; one account's failure or backlog
+        never stops the others, and what is left is continued by a run triggered at once."""
+        budget = self._import_time_budget()
+        started = time.monotonic()
+        accounts = self.search([("import_orders", "=", True)], order="import_started_at asc nulls first, id")
+        more = False
+        for index, account in enumerate(accounts):
+            left = budget - (time.monotonic() - started)
+            if left <= 1:
+                more = True
+                break
+            # an equal share of what is left for each account still to serve; what one
+            # account does not use goes to the next
+            share = left / (len(accounts) - index)
             # messages (hold reasons...) in the language of the administrator of the account
             lang = account.create_uid.lang or self.env.user.lang
-            account.with_context(lang=lang)._run_order_import(commit=True)
+            outcome = account.with_context(lang=lang)._import_orders(
+                commit=True, deadline=time.monotonic() + share)
+            more = more or outcome == MORE
+        if more:
+            self.env.ref("marketplace_connector.ir_cron_marketplace_import_orders")._trigger(
+                fields.Datetime.now() + timedelta(seconds=CONTINUE_AFTER))
+            self.env.cr.commit()
+        return more
 
-    def _run_order_import(self, commit=False, now=None, **transport_kwargs):
-        """Import new and changed orders of this account.
+    def _run_order_import(self, commit=False, now=None, deadline=None, **transport_kwargs):
+        """Import new and changed orders of this account; True when it succeeded (also when
+        it stopped at ``deadline`` with more to do: see :meth:`_import_orders`)."""
+        return self._import_orders(commit=commit, now=now, deadline=deadline, **transport_kwargs) in (DONE, MORE)
 
-        Two processes at once: a session-level advisory lock per account lets one import
-        while the other skips; the unique constraints on (account, external id) are the
-        backstop.  With ``commit`` (the scheduled action) the work is committed per page,
-        and a failure is rolled back and then recorded, so that nothing is lost.
+    def _import_orders(self, commit=False, now=None, deadline=None, **transport_kwargs):
+        """One bounded run of the order import of this account.
+
+        The run goes step by step — held orders whose reason may be gone, the window of new
+        and changed orders read slice by slice and kept as import records, the kept orders
+        turned into sale orders a chunk at a time, the states of imported orders — and with
+        ``commit`` (the scheduled action) each step is committed on its own, the cursor of
+        the window moving only over what was committed.  It stops cleanly at ``deadline``
+        (``time.monotonic()``) and the next run goes on from there.  Two processes at once: a
+        transaction-level advisory lock per account lets one work while the other stops; the
+        unique constraints on (account, external id) are the backstop.
+
+        Returns DONE, MORE (stopped at the deadline), BUSY (another process holds the
+        account) or FAILED (recorded on the account and in the sync log).
         """
         self.ensure_one()
+        run = _ImportRun(self, commit, now, deadline, transport_kwargs)
+        return run.execute()
+
+    # the steps of a run ------------------------------------------------------------------
+    def _import_step_held(self, run):
+        """Held orders whose reason may be gone are imported again; their state is read from
+        the marketplace first, so that an order cancelled meanwhile is skipped."""
+        Order = run.Order
+        held = Order.search([("account_id", "=", self.id), ("import_state", "=", "held")],
+                            order="order_date, id", limit=HELD_BATCH, offset=run.held_offset)
+        if not held:
+            return True
+        ctx = Order._import_context(self)
+        ready, still = Order.browse(), Order.browse()
+        for rec in held:
+            order = rec._kept_order()
+            if order is None:
+                continue
+            ctx.prefetch_mappings([(order, rec)])
+            if ctx.hold_reasons(order):
+                still |= rec
+            else:
+                ready |= rec
+        ctx.unmapped.clear()
+        if ready:
+            ready._apply_states(run.adapter.fetch_states(ready._state_refs()))
+        run.held_offset += len(still)
+        ready.filtered(lambda r: r.import_state == "held")._import_staged()
+        return len(held) < HELD_BATCH
+
+    def _import_step_window(self, run):
+        """One slice of the window of new and changed orders, read and kept (committed) before
+        anything else is done with it."""
+        start = run.window_start
+        if start >= run.now:
+            return True
+        end = min(start + self._import_slice(), run.now)
+        items = run.adapter.fetch_orders(start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc))
+        run.Order._stage_orders(self, items)
+        self.sudo().write({"orders_synced_until": end})
+        run.window_start = end
+        return end >= run.now
+
+    def _import_step_queued(self, run):
+        """A chunk of the kept orders becomes sale orders."""
+        queued = run.Order.search([("account_id", "=", self.id), ("import_state", "=", "queued")],
+                                  order="order_date, id", limit=COMMIT_CHUNK)
+        queued._import_staged()
+        return len(queued) < COMMIT_CHUNK
+
+    def _import_step_states(self, run):
+        """The states of imported orders not final yet, within the horizon, those read longest
+        ago first (so that none starves), a batch a step."""
+        horizon = run.now - timedelta(days=self._state_horizon())
+        domain = [("account_id", "=", self.id), ("import_state", "=", "imported"),
+                  ("mp_state", "not in", list(lib_orders.TERMINAL_STATES)), ("order_date", ">=", horizon),
+                  "|", ("state_checked_at", "=", False), ("state_checked_at", "<", run.started_at)]
+        todo = run.Order.search(domain, order="state_checked_at asc nulls first, order_date", limit=STATE_BATCH)
+        if todo:
+            states = run.adapter.fetch_states(todo._state_refs())
+            todo._apply_states(states)
+            # an order the marketplace did not answer for is read again next time, not now
+            todo.filtered(lambda r: r.external_id not in states).write({"state_checked_at": run.started_at})
+        return len(todo) < STATE_BATCH
+
+    def action_import_orders(self):
+        """Import now (managers): a bounded run in the request; what is left goes on in the
+        background, and an account another process is importing says so."""
+        messages, kind = [], "success"
+        budget = min(self._import_time_budget(), MANUAL_TIME_BUDGET)
+        more = False
+        for account in self:
+            outcome = account._import_orders(commit=False, deadline=time.monotonic() + budget / len(self))
+            if outcome == BUSY:
+                kind = "warning"
+                messages.append(_("%s: another import of this account is running right now; its orders "
+                                  "will be there in a minute.", account.name))
+            elif outcome == FAILED:
+                kind = "danger"
+                messages.append(_("%(name)s: the import failed: %(error)s", name=account.name,
+                                  error=account.last_error or ""))
+            elif outcome == MORE:
+                more = True
+                messages.append(_("%s: part of the orders imported; the rest goes on in the background.",
+                                  account.name))
+            else:
+                messages.append(_("%s: orders imported.", account.name))
+        if more:
+            self.env.ref("marketplace_connector.ir_cron_marketplace_import_orders").sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": "\n".join(messages), "type": kind, "sticky": kind != "success",
+                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
+
+
+class _ImportRun:
+    """The state of one bounded run of an account's order import (see
+    ``marketplace.account._import_orders``)."""
+
+    STEPS = ("held", "window", "queued", "states")
+
+    def __init__(self, account, commit, now, deadline, transport_kwargs):
+        self.account = account
+        self.env = account.env
+        self.commit = commit
+        self.now = now or fields.Datetime.now()
+        self.started_at = fields.Datetime.now()
+        self.deadline = deadline
+        self.transport_kwargs = transport_kwargs
+        self.calls = []
+        self.run_key = uuid.uuid4().hex
+        self.held_offset = 0
+        self.adapter = None
+        self.Order = self.env["marketplace.order"].with_context(
+            tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
+
+    def out_of_time(self):
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def execute(self):
+        account = self.account
         cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (4242, self._lock_key()))
-        if not cr.fetchone()[0]:
-            _logger.info("Order import of %s skipped: another process is importing it", self.name)
-            return False
-        calls = []
+        if not account._try_lock():
+            _logger.info("Order import of %s skipped: another process is importing it", account.name)
+            return BUSY
         try:
-            attempt = 0
-            while True:
-                try:
-                    return self._import_orders_locked(calls, commit=commit, now=now, **transport_kwargs)
-                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                    # another transaction changed the same rows (stock reservations of the
-                    # same products): start again from a fresh snapshot, as Odoo does for
-                    # requests; inside a caller's transaction (no commit) it cannot be done
-                    attempt += 1
-                    if not commit or attempt > CONCURRENCY_RETRIES:
-                        raise
-                    cr.rollback()
-                    self.env.invalidate_all()
-                    _logger.info("Order import of %s: concurrent update, attempt %s", self.name, attempt + 1)
-                    time.sleep(random.uniform(0.05, 0.5) * attempt)
+            self.adapter = account._get_adapter(self.calls, **self.transport_kwargs)
+            account.sudo().write({"import_started_at": self.started_at})
+            since = account.orders_synced_until or (self.now - timedelta(days=account.import_days or 1))
+            self.window_start = min(since - timedelta(minutes=account.overlap_minutes or 0), self.now)
+            self.checkpoint()
+            for step in self.STEPS:
+                method = getattr(account, f"_import_step_{step}")
+                while True:
+                    if self.out_of_time():
+                        self.finish(more=True)
+                        return MORE
+                    if not self.in_transaction(method):
+                        return BUSY
+                    if self.last_step_done:
+                        break
+            self.finish(more=False)
+            return DONE
+        except _LostLock:
+            _logger.info("Order import of %s: another process took over between two steps", account.name)
+            return BUSY
         except Exception as exc:  # noqa: BLE001 - recorded, never lost
-            if commit:
+            if self.commit:
                 cr.rollback()
             if isinstance(exc, ApiError):
                 message = exc.message
@@ -355,39 +730,52 @@ class MarketplaceAccount(models.Model):
             else:  # the details (paths, traceback) go to the server log only
                 message = _("Unexpected error (%s): see the server log.", type(exc).__name__)
             expected = isinstance(exc, (ApiError, UserError))
-            _logger.warning("Order import of %s failed: %s", self.name, message, exc_info=not expected)
-            self._write_sync_log(calls[-50:], "orders")
-            self._record_failure(message)
-            if commit:
+            _logger.warning("Order import of %s failed: %s", account.name, message, exc_info=not expected)
+            account._write_sync_log(self.calls[-50:], "orders", run_key=self.run_key)
+            account._record_failure(message)
+            if self.commit:
                 cr.commit()
-            return False
-        finally:
-            cr.execute("SELECT pg_advisory_unlock(%s, %s)", (4242, self._lock_key()))
+            return FAILED
 
-    def _import_orders_locked(self, calls, commit=False, now=None, **transport_kwargs):
-        adapter = self._get_adapter(calls, **transport_kwargs)
-        now = now or fields.Datetime.now()
-        since = self.orders_synced_until or (now - timedelta(days=self.import_days or 1))
-        since -= timedelta(minutes=self.overlap_minutes or 0)
-        Order = self.env["marketplace.order"].with_context(
-            tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
-        # 1. held orders first: their mapping may be there now
-        Order.search([("account_id", "=", self.id), ("import_state", "=", "held")])._retry_import()
-        # 2. new and changed orders of the window
-        orders = adapter.fetch_orders(since.replace(tzinfo=timezone.utc), now.replace(tzinfo=timezone.utc))
-        Order._process_orders(self, orders)
-        # 3. states of the open orders imported earlier (cancellations, shipping)
-        open_orders = Order.search([
-            ("account_id", "=", self.id), ("import_state", "=", "imported"),
-            ("mp_state", "in", ("new", "processing")),
-            ("order_date", "<", since),
-        ], limit=500, order="order_date desc")
-        if open_orders:
-            refs = [lib_base.OrderRef(o.external_id, o.scheme, o.secondary_ref or "") for o in open_orders]
-            open_orders._apply_states(adapter.fetch_states(refs))
-        self._write_sync_log(calls, "orders")
-        calls.clear()
-        self.sudo().write({"orders_synced_until": now, "last_sync_date": fields.Datetime.now()})
-        if commit:
+    def in_transaction(self, method):
+        """Run one step; with ``commit``, in a transaction of its own, retried from a fresh
+        snapshot when another transaction changed the same rows (stock reservations of the same
+        products), as Odoo does for requests."""
+        attempt = 0
+        while True:
+            try:
+                self.last_step_done = method(self)
+                self.checkpoint()
+                return True
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                attempt += 1
+                if not self.commit or attempt > CONCURRENCY_RETRIES:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                _logger.info("Order import of %s: concurrent update, attempt %s", self.account.name, attempt + 1)
+                time.sleep(random.uniform(0.05, 0.5) * attempt)
+                if not self.account._try_lock():
+                    return False
+
+    def checkpoint(self):
+        """Commit what is done (scheduled action) and take the lock again for what follows."""
+        self.account._write_sync_log(self.calls, "orders", run_key=self.run_key)
+        self.calls.clear()
+        if self.commit:
             self.env.cr.commit()
-        return True
+            if not self.account._try_lock():
+                raise _LostLock()
+
+    def finish(self, more):
+        account = self.account
+        backlog = self.Order.search_count([("account_id", "=", account.id), ("import_state", "=", "queued")])
+        vals = {"import_backlog": backlog}
+        if not more:
+            vals["last_sync_date"] = fields.Datetime.now()
+        account.sudo().write(vals)
+        self.checkpoint()
+
+
+class _LostLock(Exception):
+    """Another process took the account between two committed steps: it goes on."""

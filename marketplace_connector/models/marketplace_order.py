@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
 import logging
+from datetime import timezone
 
 import psycopg2
 
@@ -9,6 +10,7 @@ from odoo.fields import Command
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import mute_logger
 
+from ..lib import base as lib_base
 from ..lib import orders as lib_orders
 
 _logger = logging.getLogger(__name__)
@@ -52,14 +54,20 @@ class MarketplaceOrder(models.Model):
     status_text = fields.Char(string="Marketplace status (raw)", readonly=True)
     order_date = fields.Datetime(readonly=True, index=True)
     warehouse_ref = fields.Char(string="Marketplace warehouse", readonly=True)
-    amount_total = fields.Monetary(readonly=True)
+    amount_total = fields.Monetary(readonly=True, currency_field="order_currency_id")
+    order_currency = fields.Char(string="Currency code", readonly=True,
+                                 help="The currency of the order, as the marketplace gives it")
+    order_currency_id = fields.Many2one("res.currency", compute="_compute_order_currency_id", store=True)
     currency_id = fields.Many2one(related="account_id.currency_id")
     offer_codes = fields.Char(string="Articles", readonly=True)
     import_state = fields.Selection(
-        [("held", "Held"), ("error", "Error"), ("imported", "Imported"),
+        [("queued", "Waiting"), ("held", "Held"), ("error", "Error"), ("imported", "Imported"),
          ("skipped", "Not imported (cancelled)")],
         required=True, default="held", readonly=True, tracking=True, index=True)
     hold_reason = fields.Text(string="Reason", readonly=True, tracking=True)
+    state_checked_at = fields.Datetime(
+        string="State checked on", readonly=True, copy=False,
+        help="When the marketplace's state of this order was last read")
     closed_date = fields.Datetime(
         string="Closed on", readonly=True, index=True, copy=False,
         help="When the marketplace state became final (delivered, cancelled, returned, lost).")
@@ -77,6 +85,14 @@ class MarketplaceOrder(models.Model):
          "This marketplace order is already known for this account."),
     ]
 
+    @api.depends("order_currency", "account_id.company_id.currency_id")
+    def _compute_order_currency_id(self):
+        codes = set(self.mapped("order_currency")) - {False}
+        currencies = {c.name: c for c in self.env["res.currency"].with_context(active_test=False).search(
+            [("name", "in", list(codes))])} if codes else {}
+        for order in self:
+            order.order_currency_id = currencies.get(order.order_currency) or order.currency_id
+
     @api.depends("external_id", "marketplace")
     def _compute_display_ref(self):
         labels = dict(self.env["marketplace.account"]._fields["marketplace"]._description_selection(self.env))
@@ -85,8 +101,8 @@ class MarketplaceOrder(models.Model):
 
     # --- actions --------------------------------------------------------------------
     def action_retry(self):
-        # the import creates records a manager may not create by hand (bindings, mappings)
-        self.sudo().filtered(lambda o: o.import_state in ("held", "error") and o.payload)._retry_import()
+        """Import again the held and failed orders chosen (managers may: they import orders)."""
+        self.filtered(lambda o: o.import_state in ("held", "error"))._import_staged()
         return True
 
     def action_acknowledge(self):
@@ -101,7 +117,17 @@ class MarketplaceOrder(models.Model):
     # --- import ---------------------------------------------------------------------
     @api.model
     def _process_orders(self, account, items):
-        """Turn a batch of ``Order``/``PayloadError`` into sale orders, exactly once each."""
+        """Turn a batch of ``Order``/``PayloadError`` into sale orders, exactly once each:
+        stage them, then import what was staged."""
+        self._stage_orders(account, items)._import_staged()
+
+    @api.model
+    def _stage_orders(self, account, items):
+        """Keep a batch of ``Order``/``PayloadError`` as import records, cheaply and exactly
+        once (the unique (account, external id) decides), so that the window they came from
+        can be committed as read before they become sale orders.  Known orders that are
+        imported already only take the marketplace's new state.  Returns the records
+        waiting to be imported (queued, or held/in error again with a fresh payload)."""
         good = [o for o in items if isinstance(o, lib_orders.Order)]
         bad = [o for o in items if isinstance(o, lib_orders.PayloadError)]
         known = {
@@ -110,27 +136,71 @@ class MarketplaceOrder(models.Model):
                                     ("external_id", "in", [o.external_id for o in good]
                                      + [e.external_id for e in bad if e.external_id])])
         }
-        ctx = _ImportContext(self.env, account)
-        ctx.prefetch_mappings({ln.offer_code for o in good for ln in o.lines})
         seen = set()
-        todo = []
+        staged = self.browse()
+        new_vals = []
         changed = {}  # known orders whose marketplace state moved on
+        unchanged = []  # known orders whose state was read again, the same
         for order in good:
             if order.external_id in seen:
                 continue  # the same order twice in one answer (overlapping pages)
             seen.add(order.external_id)
             rec = known.get(order.external_id)
             if rec and rec.import_state in ("imported", "skipped"):
-                if order.state != rec.mp_state:
+                if order.state != rec.mp_state or order.status_text != rec.status_text:
                     changed[order.external_id] = (order.state, order.status_text)
+                else:
+                    unchanged.append(rec.id)
                 continue
-            todo.append((order, rec))
+            vals = self._stage_vals(account, order)
+            if rec:
+                rec.write(vals)
+                staged |= rec
+            else:
+                new_vals.append(vals)
         if changed:
             self.browse([known[ext].id for ext in changed])._apply_states(changed)
-        self._import_many(ctx, todo)
+        if unchanged:
+            self.browse(unchanged).write({"state_checked_at": fields.Datetime.now()})
+        staged |= self._create_many_guarded(new_vals)
         for error in bad:
             self._record_payload_error(account, error, known.get(error.external_id))
-        ctx.flush_unmapped()
+        return staged
+
+    @api.model
+    def _stage_vals(self, account, order):
+        vals = {
+            "account_id": account.id,
+            "external_id": order.external_id,
+            "secondary_ref": order.secondary_ref,
+            "scheme": order.scheme,
+            "mp_state": order.state,
+            "status_text": order.status_text,
+            "order_date": order.created_at.replace(tzinfo=None),
+            "warehouse_ref": order.warehouse_ref,
+            "amount_total": float(order.amount_total),
+            "order_currency": order.currency,
+            "offer_codes": ", ".join(sorted({ln.offer_code for ln in order.lines}))[:500],
+            "payload": json.dumps(lib_orders.order_to_data(order), ensure_ascii=False),
+            "import_state": "queued",
+            "hold_reason": False,
+            "state_checked_at": fields.Datetime.now(),
+        }
+        if order.customer:
+            vals.update(self._buyer_fields(order.customer))
+        if order.state in lib_orders.TERMINAL_STATES:
+            vals["closed_date"] = fields.Datetime.now()
+        return vals
+
+    @api.model
+    def _buyer_fields(self, customer):
+        """The buyer's name, phone and address as the marketplace gives them (DBS)."""
+        name = " ".join(filter(None, [customer.get("last_name"), customer.get("first_name"),
+                                      customer.get("name")])).strip()
+        address = ", ".join(filter(None, [customer.get(k) for k in
+                                          ("zip", "region", "city", "street", "house", "flat", "address")]))
+        return {"buyer_name": name[:200] or False, "buyer_phone": (customer.get("phone") or "")[:40] or False,
+                "buyer_address": address[:500] or False}
 
     @api.model
     def _record_payload_error(self, account, error, rec):
@@ -156,6 +226,53 @@ class MarketplaceOrder(models.Model):
                 return self.create(vals)
         except psycopg2.errors.UniqueViolation:
             return self.browse()
+
+    @api.model
+    def _create_many_guarded(self, vals_list):
+        """Create many at once; when a concurrent twin of one exists, one by one."""
+        if not vals_list:
+            return self.browse()
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return self.create(vals_list)
+        except psycopg2.errors.UniqueViolation:
+            records = self.browse()
+            for vals in vals_list:
+                records |= self._create_guarded(vals)
+            return records
+
+    def _kept_order(self):
+        """The ``lib.orders.Order`` kept in the payload, or None when it cannot be read."""
+        self.ensure_one()
+        try:
+            return lib_orders.order_from_data(json.loads(self.sudo().payload))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _import_staged(self):
+        """Import these queued, held or failed records from their payloads."""
+        for account in self.account_id:
+            recs = self.filtered(lambda r, a=account: r.account_id == a)
+            ctx = self._import_context(account)
+            todo = []
+            for rec in recs:
+                order = rec._kept_order()
+                if order is not None:
+                    todo.append((order, rec))
+                elif rec.import_state == "queued":
+                    rec.write({"import_state": "error",
+                               "hold_reason": _("The kept payload of this order cannot be read.")})
+            ctx.prefetch_mappings(todo)
+            self._import_many(ctx, todo)
+            ctx.flush_unmapped()
+
+    @api.model
+    def _import_context(self, account):
+        """What one batch of an account needs, read once (override to extend)."""
+        return _ImportContext(self.env, account)
+
+    # kept for callers of the first version
+    _retry_import = _import_staged
 
     @api.model
     def _import_many(self, ctx, todo):
@@ -198,23 +315,8 @@ class MarketplaceOrder(models.Model):
     def _binding_vals(self, ctx, order):
         """The import record of an order; ``import_state`` is ``ready`` when it can become a
         sale order, else ``skipped`` (cancelled already) or ``held`` (with the reasons)."""
-        account = ctx.account
-        vals = {
-            "account_id": account.id,
-            "external_id": order.external_id,
-            "secondary_ref": order.secondary_ref,
-            "scheme": order.scheme,
-            "mp_state": order.state,
-            "status_text": order.status_text,
-            "order_date": order.created_at.replace(tzinfo=None),
-            "warehouse_ref": order.warehouse_ref,
-            "amount_total": float(order.amount_total),
-            "offer_codes": ", ".join(sorted({ln.offer_code for ln in order.lines}))[:500],
-            "payload": json.dumps(lib_orders.order_to_data(order), ensure_ascii=False),
-            "hold_reason": False,
-        }
-        if order.customer:
-            vals.update(_buyer_fields(order.customer))
+        vals = self._stage_vals(ctx.account, order)
+        vals.pop("payload")  # kept as staged
         vals["import_state"] = "ready"
         if order.state == lib_orders.CANCELLED:
             vals["import_state"] = "skipped"
@@ -229,7 +331,11 @@ class MarketplaceOrder(models.Model):
     @api.model
     def _import_one(self, ctx, order, rec=None, vals=None):
         account = ctx.account
-        vals = dict(vals) if vals else self._binding_vals(ctx, order)
+        if vals is None:
+            vals = self._binding_vals(ctx, order)
+            if not rec:
+                vals["payload"] = json.dumps(lib_orders.order_to_data(order), ensure_ascii=False)
+        vals = dict(vals)
         if vals["import_state"] != "ready":
             return rec.write(vals) if rec else self._create_guarded(vals)
         try:
@@ -252,61 +358,66 @@ class MarketplaceOrder(models.Model):
             rec = rec.write(vals) if rec else self._create_guarded(vals)
         return rec
 
-    def _retry_import(self):
-        """Import held orders whose reason may be gone (a mapping was added)."""
-        for account in self.account_id:
-            recs = self.filtered(lambda r: r.account_id == account)
-            ctx = _ImportContext(self.env, account)
-            payloads = []
-            for rec in recs:
-                payload = rec.sudo().payload
-                if not payload:
-                    continue
-                try:
-                    payloads.append((rec, lib_orders.order_from_data(json.loads(payload))))
-                except (ValueError, KeyError, TypeError):
-                    continue
-            ctx.prefetch_mappings({ln.offer_code for _r, o in payloads for ln in o.lines})
-            for rec, order in payloads:
-                self._import_one(ctx, order, rec)
-            ctx.flush_unmapped()
+    def _state_refs(self):
+        return [lib_base.OrderRef(o.external_id, o.scheme, o.secondary_ref or "",
+                                  o.order_date.replace(tzinfo=timezone.utc) if o.order_date else None)
+                for o in self]
 
     def _apply_states(self, states):
-        """Marketplace states of imported orders: cancellations cancel, or flag if shipped."""
+        """The marketplace's current states ``{external id: (state, raw text)}``: a
+        cancellation cancels the sale order (or flags it when the goods have left), a return
+        or a loss after shipping flags it for the manager, a held order cancelled meanwhile
+        is never imported; a final state closes the record (it is followed no more)."""
+        now = fields.Datetime.now()
         for rec in self:
             if rec.external_id not in states:
                 continue
             state, text = states[rec.external_id]
-            if state == rec.mp_state and text == rec.status_text:
-                continue
-            vals = {"mp_state": state, "status_text": text}
-            sale = rec.sale_order_id
-            if state == lib_orders.CANCELLED and sale and sale.state != "cancel":
-                shipped = sale.picking_ids.filtered(
-                    lambda p: p.state == "done" and p.picking_type_code == "outgoing")
-                if shipped:
-                    vals.update(needs_attention=True, attention_reason=_(
-                        "Cancelled on the marketplace after it was shipped: arrange the return."))
-                else:
-                    sale.with_context(disable_cancel_warning=True)._action_cancel()
-                    sale.message_post(body=_("Cancelled on the marketplace (%s).", text or state))
-            elif state == lib_orders.CANCELLED and rec.import_state in ("held", "error"):
-                vals.update(import_state="skipped",
-                            hold_reason=_("Cancelled on the marketplace before it was imported."))
+            vals = {"state_checked_at": now}
+            if state != rec.mp_state or text != rec.status_text:
+                vals.update(mp_state=state, status_text=text)
+                if state in lib_orders.TERMINAL_STATES and not rec.closed_date:
+                    vals["closed_date"] = now
+                vals.update(rec._state_effects(state, text))
             rec.write(vals)
 
-
-def _buyer_fields(customer):
-    name = " ".join(filter(None, [customer.get("last_name"), customer.get("first_name"),
-                                  customer.get("name")])).strip()
-    address = ", ".join(filter(None, [customer.get(k) for k in
-                                      ("zip", "region", "city", "street", "house", "flat", "address")]))
-    return {"buyer_name": name[:200] or False, "buyer_phone": (customer.get("phone") or "")[:40] or False,
-            "buyer_address": address[:500] or False}
+    def _state_effects(self, state, text):
+        """What a new marketplace state does to the sale order (override to change it)."""
+        self.ensure_one()
+        sale = self.sale_order_id
+        vals = {}
+        if state == lib_orders.CANCELLED and self.import_state in ("held", "error", "queued"):
+            return {"import_state": "skipped",
+                    "hold_reason": _("Cancelled on the marketplace before it was imported.")}
+        if not sale or sale.state == "cancel":
+            return vals
+        shipped = sale.picking_ids.filtered(
+            lambda p: p.state == "done" and p.picking_type_code == "outgoing")
+        if state == lib_orders.CANCELLED:
+            if shipped:
+                vals.update(needs_attention=True, attention_reason=_(
+                    "Cancelled on the marketplace after it was shipped: arrange the return."))
+            else:
+                sale.with_context(disable_cancel_warning=True)._action_cancel()
+                sale.message_post(body=_("Cancelled on the marketplace (%s).", text or state))
+        elif state == lib_orders.RETURNED:
+            vals.update(needs_attention=True, attention_reason=_(
+                "Returned on the marketplace (%s): receive the goods back and credit the sale.",
+                text or state))
+            sale.message_post(body=_("Returned on the marketplace (%s).", text or state))
+        elif state == lib_orders.LOST:
+            vals.update(needs_attention=True, attention_reason=_(
+                "Lost by the marketplace (%s): claim the compensation.", text or state))
+            sale.message_post(body=_("Lost by the marketplace (%s).", text or state))
+        return vals
 
 
 class _ImportContext:
-    """What one batch needs, read once: mappings, warehouses, taxes, the customer."""
+    """What one batch needs, read once: mappings, warehouses, taxes, currencies, the customer.
+
+    The policies (which taxes, which price, which customer, which warehouse) are methods of
+    ``marketplace.account`` so that another addon can change them by inheritance; this object
+    only caches their answers for the batch."""
 
     def __init__(self, env, account):
         self.env = env
@@ -315,30 +426,61 @@ class _ImportContext:
         self.mappings = {}
         self.unmapped = {}
         self.tax_cache = {}
-        self.product_taxes = {}
+        self.pricelists = {}
+        self.basis = account._price_basis()
         self.warehouses = {
             m.ref: m for m in env["marketplace.warehouse.mapping"].search([("account_id", "=", account.id)])
         }
         self.SaleOrder = env["sale.order"].with_company(self.company).with_context(
             mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True, tracking_disable=True)
 
-    def prefetch_mappings(self, codes):
-        codes = {c for c in codes if c not in self.mappings}
+    # --- products -------------------------------------------------------------------
+    def prefetch_mappings(self, todo):
+        codes = {ln.offer_code for order, _rec in todo for ln in order.lines} - {c for c, _k in self.mappings}
         if not codes:
             return
-        for mapping in self.env["marketplace.product.mapping"].search(
+        for mapping in self.env["marketplace.product.mapping"].with_context(active_test=False).search(
                 [("account_id", "=", self.account.id), ("offer_code", "in", list(codes))]):
-            self.mappings[mapping.offer_code] = mapping
+            self.mappings[(mapping.offer_code, mapping.variant_key or "")] = mapping
+        for code in codes:  # remember the misses too
+            self.mappings.setdefault((code, ""), None)
+
+    def mapping(self, line):
+        """The mapping of an order line: its size's (Wildberries chrtId) first, else the article's."""
+        key = self.env["marketplace.product.mapping"]._variant_key_of(self.account.marketplace, line.item_id)
+        return (key and self.mappings.get((line.offer_code, key))) or self.mappings.get((line.offer_code, ""))
+
+    def product(self, line):
+        mapping = self.mapping(line)
+        return mapping.product_id if mapping and mapping.active and not mapping.ignored else None
 
     def hold_reasons(self, order):
         reasons = []
         for line in order.lines:
-            mapping = self.mappings.get(line.offer_code)
+            mapping = self.mapping(line)
+            if mapping and (mapping.ignored or not mapping.active):
+                reasons.append(_("Article %(code)s (%(name)s) is marked as ignored in the product mappings.",
+                                 code=line.offer_code, name=line.name))
+                continue
             if not mapping or not mapping.product_id:
                 reasons.append(_("Unknown SKU: article %(code)s (%(name)s) is not mapped to a product.",
-                                 code=line.offer_code, name=line.name))
+                                 code=self._line_label(line), name=line.name))
                 if not mapping:
-                    self.unmapped.setdefault(line.offer_code, line)
+                    key = (line.offer_code, self.env["marketplace.product.mapping"]._variant_key_of(
+                        self.account.marketplace, line.item_id))
+                    self.unmapped.setdefault(key, line)
+                continue
+            if self.basis not in line.prices and self.basis != self.account._default_price_basis():
+                reasons.append(_("The marketplace gives no price on the basis %(basis)s for article %(code)s.",
+                                 basis=self.basis, code=line.offer_code))
+            if not self.taxes(mapping.product_id, order) and not self.account.sells_without_vat:
+                reasons.append(_("No sale tax for %(product)s: set the product's customer tax or the "
+                                 "account's default sale tax (or mark the account as selling without VAT).",
+                                 product=mapping.product_id.display_name))
+        if self.pricelist(order.currency) is None:
+            reasons.append(_("The order is in %(currency)s: there is no active currency %(currency)s or no "
+                             "pricelist in it for %(company)s.",
+                             currency=order.currency or "?", company=self.company.name))
         if order.scheme == lib_orders.FBO:
             wh = self.warehouses.get(order.warehouse_ref)
             if not wh or not wh.location_id:
@@ -349,69 +491,53 @@ class _ImportContext:
                              order.warehouse_ref or "?"))
         return reasons
 
+    @staticmethod
+    def _line_label(line):
+        return f"{line.offer_code} [{line.item_id}]" if line.item_id and line.barcode else line.offer_code
+
     def _warehouse(self, order):
         wh = self.warehouses.get(order.warehouse_ref)
         if wh and wh.warehouse_id:
             return wh.warehouse_id
-        return self.account.warehouse_id or self.env["stock.warehouse"].search(
-            [("company_id", "=", self.company.id)], limit=1)
+        return self.account._default_warehouse()
 
     def flush_unmapped(self):
-        """Create 'unmapped' mapping records for the articles orders were held for."""
+        """Create 'unmapped' mapping records for the articles (sizes) orders were held for;
+        never for an article the manager deleted or ignored."""
         if not self.unmapped:
             return
-        Mapping = self.env["marketplace.product.mapping"].sudo()
-        existing = set(Mapping.search([("account_id", "=", self.account.id),
-                                       ("offer_code", "in", list(self.unmapped))]).mapped("offer_code"))
+        Mapping = self.env["marketplace.product.mapping"].sudo().with_context(active_test=False)
+        existing = {(m.offer_code, m.variant_key or "") for m in Mapping.search(
+            [("account_id", "=", self.account.id),
+             ("offer_code", "in", list({code for code, _k in self.unmapped}))])}
         vals = [{
             "account_id": self.account.id, "offer_code": code, "name": line.name,
             "barcode": line.barcode or False, "item_id": line.item_id or False,
             "product_ref": line.product_ref or False,
-        } for code, line in self.unmapped.items() if code not in existing]
+        } for (code, key), line in self.unmapped.items() if (code, key) not in existing]
         if vals:
             Mapping.create(vals)._auto_match()
         self.unmapped.clear()
 
-    def _taxes(self, product):
-        if product.id in self.product_taxes:
-            return self.product_taxes[product.id]
-        taxes = product.taxes_id.filtered(lambda t: t.company_id == self.company or not t.company_id)
-        key = tuple(taxes.ids)
-        if key not in self.tax_cache:
-            Tax = self.env["account.tax"]
-            result = Tax
-            for tax in taxes:
-                if tax.price_include:
-                    result |= tax
-                    continue
-                # marketplace prices are what the buyer paid, VAT included
-                twin = Tax.search([
-                    ("company_id", "=", self.company.id), ("type_tax_use", "=", "sale"),
-                    ("amount_type", "=", tax.amount_type), ("amount", "=", tax.amount),
-                    ("price_include", "=", True)], limit=1)
-                result |= twin
-            self.tax_cache[key] = result
-        self.product_taxes[product.id] = self.tax_cache[key]
-        return self.tax_cache[key]
+    # --- money ----------------------------------------------------------------------
+    def taxes(self, product, order=None):
+        """The sale taxes of a line, price-included (see marketplace.account._line_taxes)."""
+        if product.id not in self.tax_cache:
+            self.tax_cache[product.id] = self.account._line_taxes(product)
+        return self.tax_cache[product.id]
 
+    def pricelist(self, currency_code):
+        code = currency_code or self.company.currency_id.name
+        if code not in self.pricelists:
+            self.pricelists[code] = self.account._order_pricelist(code)
+        return self.pricelists[code]
+
+    def unit_price(self, line):
+        return line.prices.get(self.basis, line.price)
+
+    # --- documents ------------------------------------------------------------------
     def _partner(self, order):
-        account = self.account
-        parent = account.partner_id
-        if account.customer_mode != "buyer" or not order.customer:
-            return parent, parent
-        fields_ = _buyer_fields(order.customer)
-        if not fields_["buyer_name"]:
-            return parent, parent
-        Partner = self.env["res.partner"].sudo()
-        buyer = Partner.search([("parent_id", "=", parent.id), ("name", "=", fields_["buyer_name"]),
-                                ("phone", "=", fields_["buyer_phone"])], limit=1)
-        if not buyer:
-            buyer = Partner.create({
-                "parent_id": parent.id, "type": "delivery", "name": fields_["buyer_name"],
-                "phone": fields_["buyer_phone"], "street": fields_["buyer_address"],
-                "city": order.customer.get("city") or False, "zip": order.customer.get("zip") or False,
-            })
-        return parent, buyer
+        return self.account._order_partners(order)
 
     def create_sale_order(self, order):
         return self.create_sale_orders([order])
@@ -434,12 +560,12 @@ class _ImportContext:
         partner, shipping = self._partner(order)
         lines = []
         for line in order.lines:
-            product = self.mappings[line.offer_code].product_id
+            product = self.product(line)
             lines.append(Command.create({
                 "product_id": product.id,
                 "product_uom_qty": float(line.quantity),
-                "price_unit": float(line.price),
-                "tax_id": [Command.set(self._taxes(product).ids)],
+                "price_unit": float(self.unit_price(line)),
+                "tax_id": [Command.set(self.taxes(product).ids)],
                 "marketplace_offer_code": line.offer_code,
                 "marketplace_marking_codes": "\n".join(line.marking_codes) or False,
             }))
@@ -457,10 +583,13 @@ class _ImportContext:
             "marketplace_scheme": order.scheme,
             "order_line": lines,
         }
+        pricelist = self.pricelist(order.currency)
+        if pricelist:
+            vals["pricelist_id"] = pricelist.id
+        if account.fiscal_position_id:
+            vals["fiscal_position_id"] = account.fiscal_position_id.id
         if account.team_id:
             vals["team_id"] = account.team_id.id
-        if account.pricelist_id:
-            vals["pricelist_id"] = account.pricelist_id.id
         if order.scheme == lib_orders.FBO:
             # the delivery takes the goods from the FBO location (see stock.rule)
             mapping = self.warehouses[order.warehouse_ref]

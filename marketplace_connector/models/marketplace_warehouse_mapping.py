@@ -9,6 +9,7 @@ class MarketplaceWarehouseMapping(models.Model):
     _name = "marketplace.warehouse.mapping"
     _description = "Marketplace Warehouse"
     _order = "account_id, scheme, name"
+    _check_company_auto = True
 
     account_id = fields.Many2one("marketplace.account", required=True, ondelete="cascade", index=True)
     marketplace = fields.Selection(related="account_id.marketplace", store=True)
@@ -16,10 +17,10 @@ class MarketplaceWarehouseMapping(models.Model):
     ref = fields.Char(string="Marketplace warehouse ID", required=True)
     name = fields.Char(required=True)
     scheme = fields.Selection([("fbs", "FBS"), ("dbs", "DBS"), ("fbo", "FBO")], required=True, default="fbs")
-    warehouse_id = fields.Many2one("stock.warehouse", string="Odoo warehouse",
+    warehouse_id = fields.Many2one("stock.warehouse", string="Odoo warehouse", check_company=True,
                                    help="Where FBS/DBS orders of this marketplace warehouse ship from.")
     location_id = fields.Many2one(
-        "stock.location", string="FBO location", domain="[('usage', '=', 'internal')]",
+        "stock.location", string="FBO location", domain="[('usage', '=', 'internal')]", check_company=True,
         help="FBO: the location that holds our goods stored at this marketplace warehouse.")
     active = fields.Boolean(default=True)
 

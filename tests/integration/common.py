@@ -7,6 +7,19 @@ from tests.emulator.data import default_catalog
 from tests.fixtures import CREDENTIAL_FIELDS, account_values, create_products  # noqa: F401
 
 
+def create_vat(env, company, rate=22.0):
+    """The company's sale VAT, price-excluded (the included twin is the connector's to make)."""
+    tax = env["account.tax"].search([("company_id", "=", company.id), ("type_tax_use", "=", "sale"),
+                                     ("amount", "=", rate), ("price_include", "=", False)], limit=1)
+    if tax:
+        return tax
+    group = env["account.tax.group"].search([("company_id", "=", company.id)], limit=1) or \
+        env["account.tax.group"].create({"name": "НДС", "company_id": company.id})
+    return env["account.tax"].create({
+        "name": f"НДС {rate:g}%", "amount": rate, "amount_type": "percent", "type_tax_use": "sale",
+        "company_id": company.id, "price_include_override": "tax_excluded", "tax_group_id": group.id})
+
+
 class MarketplaceCase(TransactionCase):
     """Tests of the connector against the emulator.  Of the emulator's 60 catalogue items,
     the first 50 exist as products here (by internal reference = article); the last 10 do
@@ -24,8 +37,17 @@ class MarketplaceCase(TransactionCase):
         cls.emulator = MarketplaceEmulator(seed=11, timeout_delay=1.0).start()
         cls.addClassCleanup(cls.emulator.stop)
         cls.catalog = default_catalog()
+        # the seller: a Russian company, in roubles
+        rub = cls.env.ref("base.RUB")
+        rub.active = True
+        if cls.env.company.currency_id != rub:
+            cls.env.company.currency_id = rub
+        cls.env.company.country_id = cls.env.ref("base.ru")
         cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.env.company.id)], limit=1)
         cls.products = create_products(cls.env, cls.catalog[: cls.known_items], cls.warehouse.lot_stock_id)
+        # as in a Russian chart of accounts: VAT 22 %, price-excluded, on every product
+        cls.vat = create_vat(cls.env, cls.env.company)
+        cls.products.product_tmpl_id.write({"taxes_id": [(6, 0, cls.vat.ids)]})
         cls.product_by_code = {p.default_code: p for p in cls.products}
         Account = cls.env["marketplace.account"]
         cls.accounts = {

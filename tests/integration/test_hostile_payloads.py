@@ -14,14 +14,20 @@ PER_MARKETPLACE = {"wildberries": 67, "ozon": 67, "yandex": 66}
 
 
 class TestHostilePayloads(MarketplaceCase):
-    def _inject(self, marketplace, count, seed):
+    def _inject(self, marketplace, count, seed, good=()):
+        """Slip ``count`` hostile variants into the answer that carries the ``good`` orders (the
+        import reads its window slice by slice: the variants share that order's time)."""
         template, key, id_key = LISTS[marketplace]
         injected = []
+        good = {str(g) for g in good}
 
         def rewrite(body):
             if injected or not isinstance(body, dict) or not body.get(key):
                 return body
-            valid = body[key][0]
+            valids = [o for o in body[key] if not good or str(o.get(id_key)) in good]
+            if not valids:
+                return body
+            valid = valids[0]
             bad = hostile.variants(valid, count, seed=seed, id_key=id_key)
             injected.extend(bad)
             body[key] = list(body[key]) + bad
@@ -40,6 +46,9 @@ class TestHostilePayloads(MarketplaceCase):
                 account = self.accounts[mp]
                 good = self.emulator.apps[mp].add_orders(5, offer_codes=self.known_codes(20), scheme="fbs")
                 injected = self._inject(mp, count, seed)
+                # the window read in one slice: the variants keep the time of the order they
+                # copy, and a slice takes only the orders created in it
+                self.env["ir.config_parameter"].sudo().set_param("marketplace_connector.import_slice_hours", "96")
                 log_before = Log.search_count([("account_id", "=", account.id), ("operation", "=", "payload")])
                 self.assertTrue(self.run_import(account), account.last_error)
                 self.assertEqual(len(injected), count, "the hostile payloads were served")
