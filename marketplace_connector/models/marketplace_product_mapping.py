@@ -28,7 +28,7 @@ class MarketplaceProductMapping(models.Model):
         help="The seller's article on the marketplace: Wildberries vendor code, Ozon offer_id, "
         "Yandex Market offerId")
     variant_key = fields.Char(
-        string="Size ID", compute="_compute_variant_key", store=True, index=True,
+        string="Size ID", compute="_compute_variant_key", store=True, index=True, precompute=True,
         help="Wildberries: the size (chrtID) this mapping is for; empty: the whole article")
     size_name = fields.Char(string="Size", help="The size as the marketplace names it (Wildberries techSize)")
     active = fields.Boolean(default=True)

@@ -3,8 +3,8 @@ loopback, the seller's products and one account per marketplace pointing at the 
 from odoo.tests.common import TransactionCase
 
 from tests.emulator import MarketplaceEmulator
-from tests.emulator.data import default_catalog
-from tests.fixtures import CREDENTIAL_FIELDS, account_values, create_products  # noqa: F401
+from tests.emulator.data import default_catalog, sized_catalog
+from tests.fixtures import CREDENTIAL_FIELDS, account_values, create_products, create_sized_products  # noqa: F401
 
 
 def create_vat(env, company, rate=22.0):
@@ -29,12 +29,14 @@ class MarketplaceCase(TransactionCase):
     test_module = "marketplace_connector"
     known_items = 50
     marketplaces = ("wildberries", "ozon", "yandex")
+    #: the emulator also holds variant groups (sizes), and the seller has them as product variants
+    sized = False
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.emulator = MarketplaceEmulator(seed=11, timeout_delay=1.0).start()
+        cls.emulator = MarketplaceEmulator(seed=11, timeout_delay=1.0, sized=cls.sized).start()
         cls.addClassCleanup(cls.emulator.stop)
         cls.catalog = default_catalog()
         # the seller: a Russian company, in roubles
@@ -48,6 +50,12 @@ class MarketplaceCase(TransactionCase):
         # as in a Russian chart of accounts: VAT 22 %, price-excluded, on every product
         cls.vat = create_vat(cls.env, cls.env.company)
         cls.products.product_tmpl_id.write({"taxes_id": [(6, 0, cls.vat.ids)]})
+        cls.sized_products = {}
+        if cls.sized:
+            cls.sized_products = create_sized_products(cls.env, sized_catalog(), cls.warehouse.lot_stock_id)
+            for sizes in cls.sized_products.values():
+                for variant in sizes.values():
+                    variant.product_tmpl_id.taxes_id = cls.vat
         cls.product_by_code = {p.default_code: p for p in cls.products}
         Account = cls.env["marketplace.account"]
         cls.accounts = {

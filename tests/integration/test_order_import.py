@@ -140,9 +140,17 @@ class TestOrderImport(MarketplaceCase):
         mapping = self.env["marketplace.product.mapping"].search([
             ("account_id", "=", account.id), ("offer_code", "=", unknown["offer_code"])])
         self.assertEqual(mapping.state, "unmapped")
-        # the manager creates the product and maps it: the order comes in by itself
-        product = self.env["product.product"].create({"name": unknown["name"], "is_storable": True})
+        # the manager creates the product and maps it: the order comes in by itself, with the
+        # scheduled action that the mapping triggered (not inside the manager's request)
+        product = self.env["product.product"].create({"name": unknown["name"], "is_storable": True,
+                                                      "taxes_id": [(6, 0, self.vat.ids)]})
+        cron = self.env.ref("marketplace_connector.ir_cron_marketplace_import_orders")
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search_count([("cron_id", "=", cron.id)])
         mapping.product_id = product
+        self.assertEqual(held.import_state, "held")
+        self.assertGreater(Trigger.search_count([("cron_id", "=", cron.id)]), before)
+        self.env["marketplace.account"]._cron_import_orders()
         self.assertEqual(held.import_state, "imported")
         self.assertEqual(held.sale_order_id.order_line.product_id, product)
         self.assertEqual(held.sale_order_id.state, "sale")
