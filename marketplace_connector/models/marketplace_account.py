@@ -204,7 +204,8 @@ class MarketplaceAccount(models.Model):
         for marketplace, label in MARKETPLACES:
             for key, basis_label in getattr(lib_base.adapter_class(marketplace), "PRICE_BASES", ()):
                 if key not in dict(selection):
-                    selection.append((key, f"{label}: {basis_label}"))
+                    # the labels of the lib are translated as code terms (see i18n/ru.po)
+                    selection.append((key, f"{label}: {_(basis_label)}"))  # pylint: disable=translation-required
         return selection
 
     def _default_price_basis(self):
