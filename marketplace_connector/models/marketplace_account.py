@@ -200,12 +200,12 @@ class MarketplaceAccount(models.Model):
     # --- policies (override to change them) -------------------------------------------
     @api.model
     def _selection_price_basis(self):
+        """Every marketplace's price bases, as ``<marketplace>:<basis>``."""
         selection = []
         for marketplace, label in MARKETPLACES:
             for key, basis_label in getattr(lib_base.adapter_class(marketplace), "PRICE_BASES", ()):
-                if key not in dict(selection):
-                    # the labels of the lib are translated as code terms (see i18n/ru.po)
-                    selection.append((key, f"{label}: {_(basis_label)}"))  # pylint: disable=translation-required
+                # the labels of the lib are translated as code terms (see i18n/ru.po)
+                selection.append((f"{marketplace}:{key}", f"{label}: {_(basis_label)}"))  # pylint: disable=translation-required
         return selection
 
     def _default_price_basis(self):
@@ -214,16 +214,19 @@ class MarketplaceAccount(models.Model):
     def _price_basis(self):
         """The basis of the sale price of imported lines (see ``price_basis``)."""
         self.ensure_one()
-        return self.price_basis or self._default_price_basis()
+        if self.price_basis and self.price_basis.startswith(f"{self.marketplace}:"):
+            return self.price_basis.split(":", 1)[1]
+        return self._default_price_basis()
 
     @api.constrains("price_basis", "marketplace")
     def _check_price_basis(self):
         for account in self.filtered("price_basis"):
-            bases = dict(getattr(lib_base.adapter_class(account.marketplace), "PRICE_BASES", ()))
-            if account.price_basis not in bases:
-                raise ValidationError(_("%(marketplace)s has no price %(basis)s; choose one of: %(choices)s.",
-                                        marketplace=account.marketplace, basis=account.price_basis,
-                                        choices=", ".join(bases.values())))
+            if not account.price_basis.startswith(f"{account.marketplace}:"):
+                choices = [label for key, label in self._selection_price_basis()
+                           if key.startswith(f"{account.marketplace}:")]
+                raise ValidationError(_("%(account)s is a %(marketplace)s account: choose its revenue price "
+                                        "among: %(choices)s.", account=account.name,
+                                        marketplace=account.marketplace, choices="; ".join(choices)))
 
     def _line_taxes(self, product):
         """The taxes of an imported line of ``product``: the product's customer taxes of the

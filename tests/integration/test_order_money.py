@@ -146,7 +146,7 @@ class TestOrderMoney(MarketplaceCase):
             bases = [key for key, _label in type(self.accounts[mp]._get_adapter()).PRICE_BASES]
             for basis in bases:
                 with self.subTest(marketplace=mp, basis=basis):
-                    self.accounts[mp].with_user(self.admin).price_basis = basis
+                    self.accounts[mp].with_user(self.admin).price_basis = f"{mp}:{basis}"
                     account, app, ids = self.import_fresh(mp, count=3)
                     differs = False
                     for ext in ids:
@@ -158,4 +158,4 @@ class TestOrderMoney(MarketplaceCase):
                     if basis not in (DEFAULT_BASIS[mp], "final_price"):  # WB Wallet discounts are rare
                         self.assertTrue(differs, f"the emulator's {basis} differs from the default somewhere")
         with self.assertRaises(ValidationError):
-            self.accounts["ozon"].with_user(self.admin).price_basis = "with_subsidy"
+            self.accounts["ozon"].with_user(self.admin).price_basis = "yandex:with_subsidy"
