@@ -31,6 +31,15 @@ def demo_company(env):
     env["account.chart.template"].with_context(allowed_company_ids=[company.id]).try_loading(
         "generic_coa", company=company, install_demo=False)
     company.currency_id = rub  # the generic chart brings its own currency
+    # VAT 22 % (from 2026), price-excluded as in the usual Russian set-up: the connector applies
+    # its price-included form to marketplace prices, which include VAT
+    Tax = env["account.tax"].with_context(allowed_company_ids=[company.id])
+    group = env["account.tax.group"].search([("company_id", "=", company.id)], limit=1) or \
+        env["account.tax.group"].create({"name": "НДС", "company_id": company.id})
+    vat = Tax.create({"name": "НДС 22%", "amount": 22.0, "amount_type": "percent", "type_tax_use": "sale",
+                      "company_id": company.id, "tax_group_id": group.id, "price_include_override": "tax_excluded",
+                      "description": "22%"})
+    company.account_sale_tax_id = vat
     # Odoo gives a new company no warehouse (outside its tests): the seller's own
     env["stock.warehouse"].with_context(allowed_company_ids=[company.id]).create({
         "name": "Склад Москва", "code": "MSK", "company_id": company.id, "partner_id": company.partner_id.id})
@@ -61,7 +70,8 @@ def main(argv=None):
         warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
         catalog = default_catalog()
         # 55 of the 60 articles exist in Odoo; the rest show up as held orders / unmapped items
-        create_products(env, catalog[:55], warehouse.lot_stock_id, qty=200)
+        products = create_products(env, catalog[:55], warehouse.lot_stock_id, qty=200)
+        products.product_tmpl_id.write({"taxes_id": [(6, 0, company.account_sale_tax_id.ids)]})
         fbo_location = env["stock.location"].create({
             "name": "FBO (склады маркетплейсов)", "usage": "internal",
             "location_id": warehouse.view_location_id.id})
