@@ -146,11 +146,16 @@ class MarketplaceOrder(models.Model):
                 continue  # the same order twice in one answer (overlapping pages)
             seen.add(order.external_id)
             rec = known.get(order.external_id)
+            same = rec and order.state == rec.mp_state and order.status_text == rec.status_text
             if rec and rec.import_state in ("imported", "skipped"):
-                if order.state != rec.mp_state or order.status_text != rec.status_text:
-                    changed[order.external_id] = (order.state, order.status_text)
-                else:
+                if same:
                     unchanged.append(rec.id)
+                else:
+                    changed[order.external_id] = (order.state, order.status_text)
+                continue
+            if same and rec.import_state in ("queued", "held"):
+                # read again (an overlapping window, WB's list of new tasks): already kept
+                staged |= rec
                 continue
             vals = self._stage_vals(account, order)
             if rec:
@@ -168,7 +173,7 @@ class MarketplaceOrder(models.Model):
         return staged
 
     @api.model
-    def _stage_vals(self, account, order):
+    def _stage_vals(self, account, order, payload=True):
         vals = {
             "account_id": account.id,
             "external_id": order.external_id,
@@ -181,11 +186,12 @@ class MarketplaceOrder(models.Model):
             "amount_total": float(order.amount_total),
             "order_currency": order.currency,
             "offer_codes": ", ".join(sorted({ln.offer_code for ln in order.lines}))[:500],
-            "payload": json.dumps(lib_orders.order_to_data(order), ensure_ascii=False),
             "import_state": "queued",
             "hold_reason": False,
             "state_checked_at": fields.Datetime.now(),
         }
+        if payload:
+            vals["payload"] = json.dumps(lib_orders.order_to_data(order), ensure_ascii=False)
         if order.customer:
             vals.update(self._buyer_fields(order.customer))
         if order.state in lib_orders.TERMINAL_STATES:
@@ -282,12 +288,18 @@ class MarketplaceOrder(models.Model):
         imported again one by one, each in its own savepoint, so that one bad order never
         stops the others and the reason lands on that order alone."""
         ready = []
+        waiting = {}  # identical values of records not ready: one write each
         for order, rec in todo:
-            vals = self._binding_vals(ctx, order)
+            vals = self._binding_vals(ctx, order, full=not rec)
             if vals["import_state"] == "ready":
                 ready.append((order, rec, vals))
+            elif rec:
+                key = tuple(sorted(vals.items()))
+                waiting.setdefault(key, []).append(rec.id)
             else:
-                rec.write(vals) if rec else self._create_guarded(vals)
+                self._create_guarded(vals)
+        for key, ids in waiting.items():
+            self.browse(ids).write(dict(key))
         for start in range(0, len(ready), IMPORT_CHUNK):
             chunk = ready[start:start + IMPORT_CHUNK]
             if len(chunk) > 1:
@@ -295,12 +307,14 @@ class MarketplaceOrder(models.Model):
                     with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                         sales = ctx.create_sale_orders([order for order, _rec, _vals in chunk])
                         new_vals = []
+                        kept = self.browse()
                         for (_order, rec, vals), sale in zip(chunk, sales):
-                            vals = dict(vals, import_state="imported", sale_order_id=sale.id)
                             if rec:
-                                rec.write(vals)
+                                kept |= rec
+                                rec.sale_order_id = sale
                             else:
-                                new_vals.append(vals)
+                                new_vals.append(dict(vals, import_state="imported", sale_order_id=sale.id))
+                        kept.write({"import_state": "imported", "hold_reason": False})
                         self.create(new_vals)
                     continue
                 except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
@@ -308,16 +322,17 @@ class MarketplaceOrder(models.Model):
                 except Exception:  # noqa: BLE001 - the orders go one by one below
                     _logger.info("A chunk of %s orders of %s failed: importing them one by one",
                                  len(chunk), ctx.account.name)
+                    self.env.invalidate_all(flush=False)
             for order, rec, vals in chunk:
                 self._import_one(ctx, order, rec, vals)
 
     @api.model
-    def _binding_vals(self, ctx, order):
-        """The import record of an order; ``import_state`` is ``ready`` when it can become a
-        sale order, else ``skipped`` (cancelled already) or ``held`` (with the reasons)."""
-        vals = self._stage_vals(ctx.account, order)
-        vals.pop("payload")  # kept as staged
-        vals["import_state"] = "ready"
+    def _binding_vals(self, ctx, order, full=True):
+        """What the import record of an order becomes; ``import_state`` is ``ready`` when it
+        can become a sale order, else ``skipped`` (cancelled already) or ``held`` (with the
+        reasons).  ``full``: every field (a record not kept yet), else the outcome only."""
+        vals = self._stage_vals(ctx.account, order, payload=False) if full else {}
+        vals.update(import_state="ready", hold_reason=False)
         if order.state == lib_orders.CANCELLED:
             vals["import_state"] = "skipped"
             vals["hold_reason"] = _("Cancelled on the marketplace before it was imported.")
@@ -332,7 +347,7 @@ class MarketplaceOrder(models.Model):
     def _import_one(self, ctx, order, rec=None, vals=None):
         account = ctx.account
         if vals is None:
-            vals = self._binding_vals(ctx, order)
+            vals = self._binding_vals(ctx, order, full=not rec)
             if not rec:
                 vals["payload"] = json.dumps(lib_orders.order_to_data(order), ensure_ascii=False)
         vals = dict(vals)
