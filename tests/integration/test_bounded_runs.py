@@ -44,7 +44,7 @@ class TestBoundedRuns(MarketplaceCase):
 
     def test_a_backlog_does_not_starve_the_other_accounts(self):
         self.env["ir.config_parameter"].sudo().set_param("marketplace_connector.import_time_budget", "0.001")
-        backlog = self.spread_orders("wildberries", 320)
+        backlog = self.spread_orders("wildberries", 160)
         others = {mp: self.emulator.apps[mp].add_orders(
             3, offer_codes=self.known_codes(10), scheme="fbs",
             created_at=datetime.now(timezone.utc) - timedelta(minutes=5)) for mp in ("ozon", "yandex")}
