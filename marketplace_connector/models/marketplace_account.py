@@ -258,7 +258,7 @@ class MarketplaceAccount(models.Model):
                 ("tax_group_id", "=", tax.tax_group_id.id), ("price_include", "=", True),
                 ("country_id", "=", tax.country_id.id)], limit=1)
             if not twin:
-                twin = tax.copy({"name": _("%s (included in price)", tax.name),
+                twin = tax.sudo().copy({"name": _("%s (included in price)", tax.name),
                                  "price_include_override": "tax_included", "include_base_amount": False})
                 _logger.info("Tax %s: made its price-included twin %s for marketplace orders", tax.name, twin.name)
             result |= twin
@@ -328,6 +328,7 @@ class MarketplaceAccount(models.Model):
         return [("id", "in" if positive else "not in", ids)]
 
     def action_dismiss_error(self):
+        self.check_access("read")
         self.sudo().write({"last_error": False})
         return True
 
@@ -393,6 +394,7 @@ class MarketplaceAccount(models.Model):
     # --- actions ------------------------------------------------------------------
     def action_test_connection(self):
         self.ensure_one()
+        self.check_access("read")
         calls = []
         try:
             adapter = self._get_adapter(calls, max_attempts=2)
@@ -422,6 +424,7 @@ class MarketplaceAccount(models.Model):
 
     def action_import_catalog(self):
         self.ensure_one()
+        self.check_access("read")
         calls = []
         try:
             items = list(self._get_adapter(calls).fetch_catalog())
@@ -436,6 +439,7 @@ class MarketplaceAccount(models.Model):
 
     def action_import_warehouses(self):
         self.ensure_one()
+        self.check_access("read")
         calls = []
         try:
             warehouses = self._get_adapter(calls).fetch_warehouses()
@@ -448,6 +452,7 @@ class MarketplaceAccount(models.Model):
         return self._notify(_("%s new marketplace warehouses.", count))
 
     def action_auto_match(self):
+        self.check_access("read")
         matched = self.env["marketplace.product.mapping"].search(
             [("account_id", "in", self.ids), ("product_id", "=", False)])._auto_match()
         return self._notify(_("%s items matched to products by barcode or internal reference.", matched))
@@ -580,6 +585,8 @@ class MarketplaceAccount(models.Model):
         account) or FAILED (recorded on the account and in the sync log).
         """
         self.ensure_one()
+        if not self.env.su:
+            self.check_access("read")  # the run itself reads the credentials as superuser
         run = _ImportRun(self, commit, now, deadline, transport_kwargs)
         return run.execute()
 
@@ -636,12 +643,13 @@ class MarketplaceAccount(models.Model):
         horizon = run.now - timedelta(days=self._state_horizon())
         domain = [("account_id", "=", self.id), ("import_state", "=", "imported"),
                   ("mp_state", "not in", list(lib_orders.TERMINAL_STATES)), ("order_date", ">=", horizon),
-                  "|", ("state_checked_at", "=", False), ("state_checked_at", "<", run.started_at)]
+                  ("id", "not in", list(run.states_read))]
         todo = run.Order.search(domain, order="state_checked_at asc nulls first, order_date", limit=STATE_BATCH)
         if todo:
+            run.states_read.update(todo.ids)
             states = run.adapter.fetch_states(todo._state_refs())
             todo._apply_states(states)
-            # an order the marketplace did not answer for is read again next time, not now
+            # an order the marketplace did not answer for is read again next run
             todo.filtered(lambda r: r.external_id not in states).write({"state_checked_at": run.started_at})
         return len(todo) < STATE_BATCH
 
@@ -694,6 +702,8 @@ class _ImportRun:
         self.calls = []
         self.run_key = uuid.uuid4().hex
         self.held_offset = 0
+        #: the orders whose state this run read already (each is read once a run)
+        self.states_read = set()
         self.adapter = None
         self.Order = self.env["marketplace.order"].with_context(
             tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
