@@ -226,6 +226,25 @@ def log_figures(text):
     return runs, found
 
 
+def cron_worker_cpu(master_pid, seen):
+    """CPU seconds used so far by each cron worker of the Odoo master (its children that run
+    niced, as Odoo's WorkerCron does); Linux /proc only, nothing elsewhere."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    if not os.path.isdir("/proc"):
+        return
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{name}/stat").read_text()
+        except OSError:
+            continue
+        fields_ = raw[raw.rindex(")") + 2:].split()
+        ppid, utime, stime, nice = int(fields_[1]), int(fields_[11]), int(fields_[12]), int(fields_[16])
+        if ppid == master_pid and nice > 0:
+            seen[int(name)] = (utime + stime) / tick
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=20000)
@@ -290,8 +309,11 @@ def main():
         deadline = started + args.time_limit * 60
         drained_at = None
         last_report = 0
+        cpu_seen = {}
         while time.monotonic() < deadline:
-            time.sleep(5)
+            for _ in range(5):
+                time.sleep(1)
+                cron_worker_cpu(odoo_proc.pid, cpu_seen)
             if odoo_proc.poll() is not None:
                 print(f"# odoo exited with {odoo_proc.returncode}", file=sys.stderr, flush=True)
                 break
@@ -396,6 +418,16 @@ def main():
             per_run.append(cur.fetchone()[0])
         figures["orders_per_run_max"] = max(per_run, default=0)
         figures["orders_per_run"] = ",".join(map(str, per_run))
+        # the CPU the cron worker(s) got while the import ran (Odoo runs them at nice 10: on a
+        # busy machine a run gets a small share of a core)
+        run_wall = sum(r["done"] if r["done"] is not None else 0 for r in runs) + sum(
+            found["killed_after_s_in_run"])
+        cpu = sum(cpu_seen.values())
+        figures["cron_worker_cpu_seconds"] = round(cpu, 1)
+        figures["run_wall_seconds"] = round(run_wall, 1)
+        if run_wall:
+            figures["cron_worker_cpu_share_of_run"] = round(cpu / run_wall, 3)
+        figures["load_average_1min"] = round(os.getloadavg()[0], 2)
         if done_secs:
             figures["run_seconds_max"] = round(max(done_secs), 1)
             figures["run_seconds_avg"] = round(sum(done_secs) / len(done_secs), 1)
