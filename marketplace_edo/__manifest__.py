@@ -28,6 +28,7 @@
         "views/product_template_views.xml",
         "views/stock_picking_views.xml",
         "views/marketplace_account_views.xml",
+        "views/res_config_settings_views.xml",
         "views/marketplace_edo_menus.xml",
     ],
     "installable": True,

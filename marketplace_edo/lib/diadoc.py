@@ -14,17 +14,28 @@ Endpoints (diadoc/diadocapi-docs):
 * ``GET /V5/GetMessage`` -- the document's entities -> :class:`DocumentStatus`.
 * ``GET /V7/GetNewEvents`` -- the box's event feed, paged by ``afterIndexKey``.
 * ``GET /V4/GetEntityContent`` -- a file's bytes; ``GET /GetOrganization`` -- ИНН/КПП.
+* ``POST /ShelfUploadPartInit`` + ``POST /ShelfUploadPart`` -- the document shelf (полка
+  документов): a file over 500 KB is not put inline in ``SignedContent.Content`` (Diadoc
+  refuses it) but uploaded to the shelf in parts of 512 KB, and the message names it by
+  ``SignedContent.NameOnShelf``.  The first part goes to ``ShelfUploadPartInit``, which
+  answers the name it gave the file; the others to ``ShelfUploadPart?fileName=&partIndex=``
+  (from 1); the last one with ``isLastPart=true``, answered by the JSON list of the parts the
+  shelf still lacks, which are sent again (at most 3 rounds, as Diadoc's SDKs do).  The
+  older ``POST /ShelfUpload?nameOnShelf=&partIndex=`` is not used: Diadoc removed it after
+  30.09.2026.
 
 Signing: the XML is sent with its detached CMS signature (``signature=``) when the caller
 has one; ``test_signature=True`` asks Diadoc for a test signature (test boxes only);
-otherwise the message is posted with ``DelaySend``: Diadoc keeps it in the outbox and a
-person signs and sends it in Diadoc's web interface (``awaiting_sender_signature``).
+otherwise the message is posted with ``DelaySend``: Diadoc keeps it in the outbox, unsent
+(state ``OUTBOX``, ``awaiting_sender_signature``), until a person signs and sends it in
+Diadoc's web interface; the status then turns to sent, delivered...
 """
 import base64
 import binascii
 import hashlib
 import json
 import logging
+import re
 from datetime import datetime, timedelta, timezone
 
 from . import operator as op
@@ -35,9 +46,18 @@ _logger = logging.getLogger(__name__)
 TICKS_EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
 #: ФНС ВерсФорм -> Diadoc Version of the УПД seller's title (GetDocumentTypes)
 UTD_VERSIONS = {"5.03": "utd970_05_03_01", "5.02": "utd970_05_02_01"}
-#: bigger files must go through the shelf (ShelfUpload), not inline
+#: bigger files must go through the shelf (ShelfUploadPartInit / ShelfUploadPart), not inline
 MAX_INLINE_CONTENT = 500 * 1024
+#: one shelf request carries at most 512 KB (the C# SDK's part length; the documentation has
+#: given 512 KB and, later, 3 MB: the smaller is safe with both)
+SHELF_PART_SIZE = 512 * 1024
+#: the shelf takes files up to 400 MB
+SHELF_MAX_CONTENT = 400 * 1024 * 1024
+#: rounds of parts sent (the first upload included) before giving up on missing parts
+SHELF_ROUNDS = 3
 PAGE_LIMIT = 100
+#: the extension a shelf file is given (only affects the name it is downloaded under)
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}$")
 
 #: attachment types that are documents (not service papers about a document)
 SERVICE_TYPES = {
@@ -140,7 +160,9 @@ class DiadocOperator(op.EdoOperator):
         return True
 
     # --- calls --------------------------------------------------------------------------
-    def _call(self, method, path, *, params=None, json_body=None, expect="json", retry_204=False):
+    def _call(self, method, path, *, params=None, json_body=None, body=None, expect="json", retry_204=False):
+        """One API call; ``expect``: "json", "bytes" (the raw content) or "text"; ``body``:
+        bytes sent as application/octet-stream."""
         if self._token is None:
             self.authenticate()
         headers = {}
@@ -150,7 +172,10 @@ class DiadocOperator(op.EdoOperator):
         if json_body is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
             data = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
-        decode = _content if expect == "bytes" else _json
+        elif body is not None:
+            headers["Content-Type"] = "application/octet-stream"
+            data = bytes(body)
+        decode = {"bytes": _content, "text": _text}.get(expect, _json)
         for attempt in (1, 2):
             headers["Authorization"] = self._auth_header()
             try:
@@ -194,6 +219,42 @@ class DiadocOperator(op.EdoOperator):
                 name=str(data.get("FullName") or data.get("ShortName") or ""), box_id=box_id)
         return self._organizations[box_id]
 
+    # --- the shelf -------------------------------------------------------------------------
+    def upload_to_shelf(self, content, file_extension=".xml"):
+        """Put ``content`` on the document shelf in parts; -> its name on the shelf, for
+        ``SignedContent.NameOnShelf``.  Parts the shelf reports missing are sent again."""
+        content = bytes(content)
+        if not content:
+            raise op.OperatorError("Diadoc: nothing to put on the shelf")
+        if len(content) > SHELF_MAX_CONTENT:
+            raise op.OperatorError(f"Diadoc: {len(content)} bytes is more than the shelf takes "
+                                   f"({SHELF_MAX_CONTENT // (1024 * 1024)} MB)")
+        parts = [content[i:i + SHELF_PART_SIZE] for i in range(0, len(content), SHELF_PART_SIZE)]
+        last = len(parts) - 1
+        params = {"fileExtension": file_extension} if file_extension else {}
+        if last == 0:
+            params["isLastPart"] = "true"
+        name = self._call("POST", "/ShelfUploadPartInit", params=params, body=parts[0], expect="text")
+        if not name or len(name) > 1024 or any(c.isspace() for c in name):
+            raise op.OperatorError(f"Diadoc: ShelfUploadPartInit gave no usable file name ({name[:80]!r})")
+        missing = list(range(1, len(parts)))
+        for _round in range(SHELF_ROUNDS):
+            if not missing:
+                return name
+            # the last part closes the upload: the shelf answers it with the parts it lacks
+            missing = sorted(set(missing) - {last}) + [last]
+            for index in missing:
+                answer = self._call(
+                    "POST", "/ShelfUploadPart", body=parts[index], expect="json" if index == last else "bytes",
+                    params={"fileName": name, "partIndex": str(index),
+                            "isLastPart": "true" if index == last else "false"})
+            missing = _missing_parts(answer, len(parts))
+        if missing:
+            raise op.OperatorError(
+                f"Diadoc: the shelf still lacks parts {missing} of {name} after {SHELF_ROUNDS} rounds", 0,
+                retryable=True)
+        return name
+
     # --- sending ------------------------------------------------------------------------
     def send_document(self, box_id, counteragent_box_id, file_name, content, doc_type, signature=None, *,
                       function=None, version=None, comment="", custom_document_id="",
@@ -203,6 +264,7 @@ class DiadocOperator(op.EdoOperator):
         ``doc_type``: ``upd`` (ФНС XML; Function and Version read from it unless given),
         ``ukd`` (needs ``version``) or ``nonformalized`` (any file, ``file_name`` kept).
         ``signature``: the detached CMS signature (DER bytes) of ``content``.
+        A file over 500 KB goes to the shelf first (:meth:`upload_to_shelf`).
         The operation id defaults to a hash of the boxes and the content: posting the very
         same document again returns the first message instead of a duplicate.
         """
@@ -211,10 +273,9 @@ class DiadocOperator(op.EdoOperator):
         if not isinstance(content, (bytes, bytearray)) or not content:
             raise op.OperatorError("Diadoc: the document's content must be non-empty bytes")
         content = bytes(content)
-        if len(content) > MAX_INLINE_CONTENT:
-            raise op.OperatorError(
-                f"Diadoc: {file_name} is {len(content)} bytes; files over 500 KB go through the shelf "
-                "(ShelfUpload), which is not supported yet")
+        if len(content) > SHELF_MAX_CONTENT:
+            raise op.OperatorError(f"Diadoc: {file_name} is {len(content)} bytes, more than the shelf takes "
+                                   f"({SHELF_MAX_CONTENT // (1024 * 1024)} MB)")
         if doc_type == op.DOC_UPD:
             try:
                 header = sniff_upd(content)
@@ -239,14 +300,18 @@ class DiadocOperator(op.EdoOperator):
                 attachment["NeedRecipientSignature"] = bool(need_recipient_signature)
         else:
             raise op.OperatorError(f"Diadoc: unknown document type {doc_type!r}; use one of {op.DOC_TYPES}")
-        signed = {"Content": base64.b64encode(content).decode("ascii")}
+        if not signature and not self.test_signature and delay_send is False:
+            raise op.OperatorError("Diadoc: the document has no signature and delay_send=False")
+        if len(content) > MAX_INLINE_CONTENT:
+            extension = _EXTENSION.search(file_name or "")
+            signed = {"NameOnShelf": self.upload_to_shelf(content, extension.group() if extension else "")}
+        else:
+            signed = {"Content": base64.b64encode(content).decode("ascii")}
         awaiting = False
         if signature:
             signed["Signature"] = base64.b64encode(bytes(signature)).decode("ascii")
         elif self.test_signature:
             signed["SignWithTestSignature"] = True
-        elif delay_send is False:
-            raise op.OperatorError("Diadoc: the document has no signature and delay_send=False")
         else:
             awaiting = True
         attachment["SignedContent"] = signed
@@ -274,7 +339,7 @@ class DiadocOperator(op.EdoOperator):
         return op.SentDocument(
             message_id=data["MessageId"], entity_id=doc["EntityId"],
             file_name=doc.get("FileName") or file_name or "",
-            timestamp=from_ticks(data.get("TimestampTicks")), state=op.SENT,
+            timestamp=from_ticks(data.get("TimestampTicks")), state=op.OUTBOX if awaiting else op.SENT,
             awaiting_sender_signature=awaiting, operator=self.code)
 
     # --- status ---------------------------------------------------------------------------
@@ -340,13 +405,15 @@ class DiadocOperator(op.EdoOperator):
                 reason = "signed with disagreements"
         elif delivered_at is not None:
             state = op.DELIVERED
+        elif awaiting:
+            state = op.OUTBOX  # saved unsent (DelaySend): not sent until we sign it
         else:
             state = op.SENT
         if state == op.REJECTED and reason:
             events = [e if e.kind != op.EV_REJECTED or e.text else _with_text(e, reason) for e in events]
         return op.DocumentStatus(state=state, text=text, events=tuple(events), reason=reason,
                                  delivered_at=delivered_at, signed_at=signed_at,
-                                 awaiting_sender_signature=awaiting and state == op.SENT, raw=raw)
+                                 awaiting_sender_signature=state == op.OUTBOX, raw=raw)
 
     def _rejection_reason(self, box_id, message_id, entities, related):
         return self._attachment_text(box_id, message_id, entities, related, REJECTIONS)
@@ -469,8 +536,11 @@ class DiadocOperator(op.EdoOperator):
             info = _dict(entity.get("DocumentInfo"))
             if info.get("DocumentDirection") in ("Inbound", "Outbound"):
                 direction = op.INBOUND if info["DocumentDirection"] == "Inbound" else op.OUTBOUND
-            return make(op.EV_DOCUMENT, op.SENT if direction == op.OUTBOUND else "",
-                        target=entity.get("EntityId"), direction=direction)
+            state = ""
+            if direction == op.OUTBOUND:
+                unsent = info.get("SenderSignatureStatus") == "WaitingForSenderSignature"
+                state = op.OUTBOX if unsent else op.SENT
+            return make(op.EV_DOCUMENT, state, target=entity.get("EntityId"), direction=direction)
         if entity_type == "Signature":
             if not parent:
                 return None
@@ -559,6 +629,26 @@ def _json(response):
 
 def _content(response):
     return response.content
+
+
+def _text(response):
+    """A text answer (a shelf file name): UTF-8, a JSON string unquoted."""
+    text = response.content.decode("utf-8").strip()
+    if text.startswith('"'):
+        text = json.loads(text)
+        if not isinstance(text, str):
+            raise ValueError("not a string")
+    return text
+
+
+def _missing_parts(answer, count):
+    """The part numbers the shelf says it lacks (ShelfUploadPart's last answer: a JSON list)."""
+    if answer is None:
+        return []
+    if not isinstance(answer, list) or not all(isinstance(i, int) and 0 <= i < count for i in answer):
+        raise op.OperatorError(f"Diadoc: ShelfUploadPart answered {str(answer)[:80]!r}, not a list of "
+                               f"part numbers")
+    return sorted(set(answer))
 
 
 def _dict(value):

@@ -27,9 +27,11 @@ import requests
 
 _logger = logging.getLogger(__name__)
 
-#: states of a sent document
-SENT, DELIVERED, SIGNED, REJECTED, ERROR = "sent", "delivered", "signed", "rejected", "error"
-STATES = (SENT, DELIVERED, SIGNED, REJECTED, ERROR)
+#: states of a sent document.  OUTBOX: posted but not sent -- the operator keeps it in our
+#: outbox until a person signs and sends it in the operator's web interface (Diadoc's delayed
+#: send, «исходящий неотправленный документ»); the counteragent has not got it
+OUTBOX, SENT, DELIVERED, SIGNED, REJECTED, ERROR = "outbox", "sent", "delivered", "signed", "rejected", "error"
+STATES = (OUTBOX, SENT, DELIVERED, SIGNED, REJECTED, ERROR)
 
 #: kinds of :class:`Event`
 EV_DOCUMENT = "document"  # a new document in the box (ours or a counteragent's)
@@ -81,6 +83,7 @@ class SentDocument:
     entity_id: str
     file_name: str = ""
     timestamp: datetime = None  # aware UTC
+    #: SENT, or OUTBOX when the operator keeps it unsent (see awaiting_sender_signature)
     state: str = SENT
     #: the document waits for our signature in the operator's web interface (saved unsent)
     awaiting_sender_signature: bool = False
@@ -176,7 +179,8 @@ class EdoOperator:
 
     def send_document(self, box_id, counteragent_box_id, file_name, content, doc_type,
                       signature=None, **options):
-        """Send ``content`` (bytes) from our box to the counteragent's; -> SentDocument."""
+        """Send ``content`` (bytes) from our box to the counteragent's; -> SentDocument
+        (state SENT, or OUTBOX when it waits unsent for a person to sign it)."""
         raise NotImplementedError
 
     def get_document_status(self, box_id, message_id, entity_id):

@@ -13,7 +13,10 @@ schematron asserts embedded in the XSD: ТаблСчФакт for СЧФ/СЧФД
 document of a plain СЧФ, the power of attorney of the signer...), the control digits of ИНН
 and ОГРНИП, the shape of КПП, ОКЕИ codes, and the amounts of every row to the kopeck.  A
 credit note (negative quantity or amount) is refused: the correction document (УКД) is
-another format, out of scope here.
+another format, out of scope here.  It also refuses, naming the field, text that cannot be
+written at all (control characters, unpaired surrogates, U+FFFE/U+FFFF: characters merely
+outside windows-1251 are written as character references), and an ИдФайл longer than the
+255 characters of the XSD (naming the lengths of ИдПол and ИдОтпр that make it long).
 """
 from __future__ import annotations
 
@@ -115,8 +118,14 @@ _DIGITS = re.compile(r"^[0-9]+$")
 _KPP = re.compile(r"^([0-9][1-9]|[1-9][0-9])[0-9]{2}[0-9A-Z]{2}[0-9]{3}$")
 _EDO_ID = re.compile(r"^[0-9A-Za-z-]{1,100}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-# characters XML 1.0 cannot carry
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# characters XML 1.0 cannot carry (its Char production), whatever the encoding: control
+# characters, unpaired UTF-16 surrogates (they cannot even be encoded), U+FFFE and U+FFFF.
+# Everything else is written: outside windows-1251 as a character reference (&#8470;).
+_UNWRITABLE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: ИдФайл: at most 255 characters (Файл/@ИдФайл in the XSD)
+FILE_ID_MAX = 255
+#: the fixed part of ИдФайл: prefix, date (8), GUID (36) and the four underscores
+_FILE_ID_FIXED = len(FILE_PREFIX) + 8 + 36 + 4
 _PRICE_PLACES = Decimal("1e-11")
 
 
@@ -156,6 +165,27 @@ def _fio_parts(obj) -> Tuple[str, str, str]:
     return _s(obj.last_name), _s(obj.first_name), _s(obj.middle_name)
 
 
+def _capital(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
+def unwritable_problem(text: str, label: str) -> Optional[str]:
+    """Why ``text`` cannot be written in the XML file (naming ``label`` and the character),
+    or None when it can."""
+    match = _UNWRITABLE.search(text)
+    if match is None:
+        return None
+    char = match.group()
+    code = f"U+{ord(char):04X}"
+    if ord(char) < 0x20:
+        return f"Недопустимый управляющий символ {code} в поле: {label}"
+    if 0xD800 <= ord(char) <= 0xDFFF:
+        why = "непарный суррогат UTF-16: текст повреждён при копировании или импорте"
+    else:
+        why = "в XML такого символа нет"
+    return f"{_capital(label)}: символ {code} не может быть записан в файл ({why})"
+
+
 class _Checks:
     """Collects messages; ``text``/``digits``... append one when a value is wrong."""
 
@@ -179,8 +209,9 @@ class _Checks:
             self.add(f"Слишком длинное значение: {label} — {len(text)} символов, допускается до {max_len}")
         elif len(text) < min_len:
             self.add(f"Слишком короткое значение: {label} — нужно не меньше {min_len} символов")
-        if _BAD_CHARS.search(text):
-            self.add(f"Недопустимый управляющий символ в поле: {label}")
+        problem = unwritable_problem(text, label)
+        if problem:
+            self.add(problem)
         return text
 
     def date(self, value, label: str, *, required: bool = False):
@@ -406,7 +437,7 @@ def _check_signer_authority(c: _Checks, signer: Signer):
         if poa is None or not poa.electronic:
             c.add("Способ подтверждения полномочий 3 (МЧД) требует сведений о машиночитаемой доверенности")
             return
-        number = _s(poa.number)
+        number = c.text(poa.number, "регистрационный номер МЧД", max_len=36)
         if not number:
             c.add("Не указан регистрационный номер машиночитаемой доверенности подписанта")
         elif len(number) != 36:
@@ -423,6 +454,9 @@ def _check_signer_authority(c: _Checks, signer: Signer):
         c.text(poa.internal_number, "номер бумажной доверенности подписанта", max_len=50, required=True)
         c.date(poa.issue_date, "дата выдачи доверенности подписанта", required=True)
         c.text(poa.principal_info, "сведения о доверителе", max_len=1000)
+        for value, part in ((poa.principal_last_name, "фамилия"), (poa.principal_first_name, "имя"),
+                            (poa.principal_middle_name, "отчество")):
+            c.text(value, f"{part} лица, подписавшего доверенность", max_len=60)
         if _s(poa.principal_last_name) or _s(poa.principal_first_name):
             if not (_s(poa.principal_last_name) and _s(poa.principal_first_name)):
                 c.add("Для лица, подписавшего доверенность, нужны и фамилия, и имя")
@@ -666,18 +700,30 @@ def check_document(doc: Document) -> List[str]:
         _check_signer_authority(c, doc.signer)
 
     # the file name
+    ids_ok = True
     for value, label, tag in ((doc.sender_id, "отправителя", "ИдОтпр"), (doc.receiver_id, "получателя", "ИдПол")):
         text = _s(value)
         if not text:
             c.add(f"Не указан идентификатор {label} в системе ЭДО ({tag})")
+            ids_ok = False
         elif not _EDO_ID.match(text):
             c.add(f"Идентификатор {label} в системе ЭДО «{text}» содержит недопустимые символы "
-                  f"(допустимы латинские буквы, цифры и дефис)")
+                  f"(допустимы латинские буквы, цифры и дефис, до 100 символов)")
+            ids_ok = False
+    if ids_ok:
+        receiver, sender = _s(doc.receiver_id), _s(doc.sender_id)
+        length = _FILE_ID_FIXED + len(receiver) + len(sender)
+        if length > FILE_ID_MAX:
+            c.add(f"Идентификатор файла (ИдФайл) получится длиной {length} символов, а допускается до "
+                  f"{FILE_ID_MAX}: его удлиняют идентификаторы участников ЭДО — получателя (ИдПол, "
+                  f"{len(receiver)} символов) и отправителя (ИдОтпр, {len(sender)} символов); вместе они "
+                  f"могут занимать не больше {FILE_ID_MAX - _FILE_ID_FIXED} символов. Проверьте их "
+                  f"у оператора ЭДО")
     if _s(doc.file_uuid) and not _UUID.match(_s(doc.file_uuid)):
         c.add(f"Неверный GUID файла «{doc.file_uuid}»: нужно 36 символов вида "
               f"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
     c.text(doc.program_version, "версия программы", max_len=40, required=True)
-    gov = _s(doc.government_contract_id)
+    gov = c.text(doc.government_contract_id, "идентификатор государственного контракта", max_len=25)
     if gov and not 20 <= len(gov) <= 25:
         c.add("Идентификатор государственного контракта должен содержать от 20 до 25 символов")
     if not isinstance(doc.info_fields or {}, dict):
@@ -691,12 +737,29 @@ def check_document(doc: Document) -> List[str]:
 
 # ----------------------------------------------------------------------------- building
 
-def _sub(parent, tag: str, attrs=None):
-    element = etree.SubElement(parent, tag)
-    if attrs:
-        for key, value in attrs.items():
-            if value is not None and value != "":
-                element.set(key, value)
+def _set(element, key: str, value: str):
+    """``element.set`` that names the attribute when its value cannot be written (a value
+    that escaped ``check_document``), instead of lxml's bare UnicodeEncodeError."""
+    try:
+        element.set(key, value)
+    except (ValueError, UnicodeError):
+        raise UpdError([unwritable_problem(value, f"{element.tag}/@{key}")
+                        or f"{element.tag}/@{key}: значение не может быть записано в XML"]) from None
+
+
+def _sub(parent, tag: str, attrs=None, text=None):
+    values = {key: value for key, value in attrs.items() if value is not None and value != ""} if attrs else {}
+    try:
+        element = etree.SubElement(parent, tag, values)
+    except (ValueError, UnicodeError):  # name the value that cannot be written
+        element = etree.SubElement(parent, tag)
+        for key, value in values.items():
+            _set(element, key, value)
+    if text is not None:
+        try:
+            element.text = text
+        except (ValueError, UnicodeError):
+            raise UpdError([unwritable_problem(text, tag) or f"{tag}: текст не может быть записан в XML"]) from None
     return element
 
 
@@ -776,10 +839,10 @@ def _party(parent, tag: str, party: Party):
         ct = _sub(el, "Контакт", {"ИнКонт": _s(contact.other)})
         for phone in contact.phones or ():
             if _s(phone):
-                _sub(ct, "Тлф").text = _s(phone)
+                _sub(ct, "Тлф", text=_s(phone))
         for email in contact.emails or ():
             if _s(email):
-                _sub(ct, "ЭлПочта").text = _s(email)
+                _sub(ct, "ЭлПочта", text=_s(email))
     return el
 
 
@@ -829,25 +892,25 @@ def _line(table, line: Line, number: int):
     if country or marks or packs or any(extra.values()):
         dop = _sub(row, "ДопСведТов", extra)
         if country:
-            _sub(dop, "КрНаимСтрПр").text = _s(line.country_name) or COUNTRIES.get(country)
+            _sub(dop, "КрНаимСтрПр", text=_s(line.country_name) or COUNTRIES.get(country))
         if marks:
             ident = _sub(dop, "НомСредИдентТов")
             for kiz in marks:
-                _sub(ident, "КИЗ").text = kiz
+                _sub(ident, "КИЗ", text=kiz)
         if packs:
             ident = _sub(dop, "НомСредИдентТов")
             for pack in packs:
-                _sub(ident, "НомУпак").text = pack
+                _sub(ident, "НомУпак", text=pack)
     excise = _sub(row, "Акциз")
     if line.excise_amount is None:
-        _sub(excise, "БезАкциз").text = "без акциза"
+        _sub(excise, "БезАкциз", text="без акциза")
     else:
-        _sub(excise, "СумАкциз").text = _money(am.to_decimal(line.excise_amount))
+        _sub(excise, "СумАкциз", text=_money(am.to_decimal(line.excise_amount)))
     tax = _sub(row, "СумНал")
     if line.vat_rate == "без НДС":
-        _sub(tax, "БезНДС").text = "без НДС"
+        _sub(tax, "БезНДС", text="без НДС")
     else:
-        _sub(tax, "СумНал").text = _money(am.to_decimal(line.vat_amount))
+        _sub(tax, "СумНал", text=_money(am.to_decimal(line.vat_amount)))
     return row
 
 
@@ -867,9 +930,9 @@ def build_tree(doc: Document, *, now: Optional[datetime.datetime] = None) -> Tup
     ident = file_id(doc, now)
 
     root = etree.Element("Файл")
-    root.set("ИдФайл", ident)
-    root.set("ВерсФорм", FORMAT_VERSION)
-    root.set("ВерсПрог", _s(doc.program_version))
+    _set(root, "ИдФайл", ident)
+    _set(root, "ВерсФорм", FORMAT_VERSION)
+    _set(root, "ВерсПрог", _s(doc.program_version))
 
     seller = doc.seller
     seller_name = seller.display_name()
@@ -888,7 +951,7 @@ def build_tree(doc: Document, *, now: Optional[datetime.datetime] = None) -> Tup
     inv = _sub(document, "СвСчФакт", {"НомерДок": _s(doc.number), "ДатаДок": _date(doc.date)})
     _party(inv, "СвПрод", seller)
     if doc.consignor_same_as_seller:
-        _sub(_sub(inv, "ГрузОт"), "ОнЖе").text = "он же"
+        _sub(_sub(inv, "ГрузОт"), "ОнЖе", text="он же")
     elif doc.consignor is not None:
         _party(_sub(inv, "ГрузОт"), "ГрузОтпр", doc.consignor)
     if doc.consignee is not None:
@@ -932,9 +995,9 @@ def build_tree(doc: Document, *, now: Optional[datetime.datetime] = None) -> Tup
     })
     total_tax = _sub(total_el, "СумНалВсего")
     if all(line.vat_rate == "без НДС" for line in doc.lines):
-        _sub(total_tax, "БезНДС").text = "без НДС"
+        _sub(total_tax, "БезНДС", text="без НДС")
     else:
-        _sub(total_tax, "СумНал").text = _money(totals.vat_amount)
+        _sub(total_tax, "СумНал", text=_money(totals.vat_amount))
 
     # --- СвПродПер
     if function in ("ДОП", "СЧФДОП"):
@@ -953,7 +1016,7 @@ def build_tree(doc: Document, *, now: Optional[datetime.datetime] = None) -> Tup
             for ref in doc.basis_documents:
                 _ref(sv, "ОснПер", ref)
         else:
-            _sub(sv, "БезДокОснПер").text = "1"
+            _sub(sv, "БезДокОснПер", text="1")
         shipper = doc.shipped_by or doc.signer
         person = _sub(_sub(sv, "СвЛицПер"), "РабОргПрод", {"Должность": _s(shipper.position)})
         _fio(person, shipper)

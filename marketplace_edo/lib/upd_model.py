@@ -13,8 +13,9 @@ Conventions
 - Codes are strings of digits, kept with their leading zeros: ОКЕИ ``"006"``, ОКСМ (country)
   ``"643"``, ОКВ (currency) ``"643"``, region ``"77"``.
 - Texts are written as given (trimmed).  The XML encoding is windows-1251: characters outside
-  it (emoji...) are written as XML character references; control characters, which XML 1.0
-  cannot carry, are refused by the checker with a message naming the field.
+  it (emoji...) are written as XML character references; what XML 1.0 cannot carry at all
+  (control characters, unpaired UTF-16 surrogates, U+FFFE/U+FFFF) is refused by the checker
+  with a message naming the field and the character.
 
 What the XSD of 5.03 offers, and what is used here
 --------------------------------------------------

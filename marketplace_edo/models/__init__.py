@@ -9,3 +9,4 @@ from . import account_move
 from . import stock_picking
 from . import marketplace_account
 from . import upd_report
+from . import res_config_settings

@@ -58,6 +58,25 @@ class AccountMove(models.Model):
         self.ensure_one()
         return self._edo_make_upd().action_send()
 
+    def action_edo_upd_batch(self):
+        """«Make УПД» on a list of invoices: the file of each invoice that has none; the
+        invoices that cannot have one are named with the reason."""
+        documents, errors = self._edo_make_upds()
+        lines = [_("%(count)s УПД ready.", count=len(documents))]
+        lines += [_("%(invoice)s: %(error)s", invoice=move.display_name, error=error)
+                  for move, error in errors.items()]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("УПД not made for %s invoices", len(errors)) if errors else _("УПД made"),
+                "message": "\n\n".join(lines),
+                "type": "warning" if errors else "success",
+                "sticky": bool(errors),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
     def action_edo_open_documents(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("marketplace_edo.edo_document_action")
@@ -73,19 +92,51 @@ class AccountMove(models.Model):
 
     def _edo_make_upd(self, regenerate=False):
         self.ensure_one()
-        self._edo_check_upd_possible()
-        document = self._edo_current_document()
-        if document and document.attachment_id and not regenerate:
-            return document
-        if document and document.state not in EDITABLE_STATES:
-            raise UserError(_(
-                "The УПД %(doc)s has already been sent to the buyer (state: %(state)s): it cannot be "
-                "regenerated. A correction is made with a corrective (УКД) or a revised (ИУПД) document.",
-                doc=document.name, state=dict(STATES)[document.state]))
-        doc = self._edo_upd_document()
-        return self.env["edo.document"]._store_upd(
-            self, doc, self.commercial_partner_id, document=document,
-            extra_vals={"move_id": self.id, "currency_id": self.currency_id.id})
+        documents, _errors = self._edo_make_upds(regenerate=regenerate, raise_errors=True)
+        return documents
+
+    def _edo_make_upds(self, regenerate=False, raise_errors=False):
+        """The УПД of each invoice: the one it has (made again when ``regenerate``), else a
+        new one.  The files are made first, then written in bulk; -> (edo.document,
+        {invoice: why it has no УПД}).  ``raise_errors``: the first problem is raised."""
+        Document = self.env["edo.document"]
+        folder = Document._xsd_folder()
+        now = Document._upd_now()
+        cache = {}
+        if len(self) > 1:
+            self._edo_fetch_upd_data()
+        ready, items, errors = Document, [], {}
+        for move in self:
+            try:
+                move._edo_check_upd_possible()
+                document = move._edo_current_document()
+                if document and document.attachment_id and not regenerate:
+                    ready |= document
+                    continue
+                if document and document.state not in EDITABLE_STATES:
+                    raise UserError(_(
+                        "The УПД %(doc)s has already been sent to the buyer (state: %(state)s): it cannot be "
+                        "regenerated. A correction is made with a corrective (УКД) or a revised (ИУПД) document.",
+                        doc=document.name, state=dict(STATES)[document.state]))
+                doc = move._edo_upd_document(cache)
+                upd_file = Document._make_upd_file(move, doc, folder, now)
+            except UserError as exc:
+                if raise_errors:
+                    raise
+                errors[move] = exc.args[0]
+                continue
+            items.append({"origin": move, "doc": doc, "partner": move.commercial_partner_id, "document": document,
+                          "extra_vals": {"move_id": move.id, "currency_id": move.currency_id.id},
+                          "file": upd_file})
+        return ready | Document._store_upd_files(items), errors
+
+    def _edo_fetch_upd_data(self):
+        """Read what the УПД of these invoices is made of in a few queries (left to itself,
+        the ORM reads the rows of many invoices a thousand at a time, again for each field)."""
+        lines = self.invoice_line_ids
+        lines.fetch(["display_type", "name", "quantity", "price_unit", "discount", "price_subtotal", "price_total",
+                     "product_id", "product_uom_id", "tax_ids", "sale_line_ids"])
+        lines.product_id.fetch(["type", "default_code", "barcode", "edo_marked"])
 
     def _edo_check_upd_possible(self):
         self.ensure_one()
@@ -109,24 +160,33 @@ class AccountMove(models.Model):
                 "УПД function «Transfer document only» (ДОП) on the invoice, or leave it empty."))
         return function or ("СЧФДОП" if vat_payer else "ДОП")
 
-    def _edo_line_rate(self, line, vat_payer):
-        """The VAT rate of an invoice line as the УПД writes it."""
-        taxes = line.tax_ids.flatten_taxes_hierarchy().filtered(
-            lambda t: t.amount_type in ("percent", "division"))
+    def _edo_line_rate(self, line, vat_payer, number=None, cache=None):
+        """The VAT rate of an invoice line as the УПД writes it.  ``number``: the line's row
+        in the УПД, for the messages; ``cache``: see :meth:`_edo_upd_document`."""
+        cache = {} if cache is None else cache
+        key = ("vat", tuple(line.tax_ids.ids), bool(vat_payer))
+        if key in cache:  # the rate of these taxes, found for an earlier row
+            return cache[key]
+        taxes = line.tax_ids.flatten_taxes_hierarchy().filtered(lambda t: t.amount_type in ("percent", "division"))
         if not vat_payer:
             if any(t.amount for t in taxes):
                 raise UserError(_(
                     "Row «%(row)s» has the tax %(tax)s, but the company is set as not paying VAT "
                     "(Settings → Companies → EDO tab). Remove the tax or check the setting.",
-                    row=h.one_line(line.name, 80), tax=", ".join(taxes.mapped("name"))))
-            return "без НДС"
+                    row=h.row_label(line), tax=", ".join(taxes.mapped("name"))))
+            return cache.setdefault(key, "без НДС")
         if not taxes:
-            return "без НДС"
+            # a VAT payer's УПД has a rate on every row: «без НДС» only by a tax that says so
+            raise UserError(_(
+                "Row %(number)s «%(row)s» of %(invoice)s has no VAT, but the company pays VAT: the УПД "
+                "would say «без НДС». Set the row's tax: its VAT rate, or for a sale exempt from VAT "
+                "(art. 149 НК РФ) a tax whose «УПД VAT rate» is «без НДС».",
+                number=number or "?", row=h.row_label(line), invoice=self.display_name))
         if len(taxes) > 1:
             raise UserError(_(
                 "Row «%(row)s» has several taxes (%(taxes)s): a УПД row has one VAT rate.",
-                row=h.one_line(line.name, 80), taxes=", ".join(taxes.mapped("name"))))
-        return taxes._edo_rate()
+                row=h.row_label(line), taxes=", ".join(taxes.mapped("name"))))
+        return cache.setdefault(key, taxes._edo_rate())
 
     def _edo_marking_codes(self, line):
         """Codes of the marked goods of an invoice line: the serials of the delivered goods
@@ -145,29 +205,37 @@ class AccountMove(models.Model):
             codes = [sl.marketplace_marking_codes for sl in sale_lines if sl.marketplace_marking_codes]
         return h.clean_marking_codes(codes)
 
-    def _edo_upd_lines(self, vat_payer):
+    def _edo_upd_lines(self, vat_payer, cache=None):
         Okei = self.env["edo.okei"]
+        cache = {} if cache is None else cache
         rows = []
         precision = self.env["decimal.precision"].precision_get("Product Unit of Measure")
-        for line in self.invoice_line_ids.filtered(lambda l: l.display_type == "product"):
-            if float_is_zero(line.quantity, precision_digits=precision) and self.currency_id.is_zero(line.price_total):
+        currency = self.currency_id
+        # iterated, not filtered: the lines of all the invoices made together are read at once
+        for line in self.invoice_line_ids:
+            if line.display_type != "product":
                 continue
-            if line.quantity < 0 or line.price_subtotal < 0:
+            line_quantity, subtotal, total = line.quantity, line.price_subtotal, line.price_total
+            if float_is_zero(line_quantity, precision_digits=precision) and currency.is_zero(total):
+                continue
+            if line_quantity < 0 or subtotal < 0:
                 raise UserError(_(
                     "Row «%s» has a negative quantity or amount (a discount or a return?). A УПД has no "
                     "negative rows: give the discount on the product rows; returns are made with a "
                     "credit note and a corrective document (УКД).", h.one_line(line.name, 80)))
-            rate = self._edo_line_rate(line, vat_payer)
-            quantity = h.to_decimal(line.quantity)
-            without = h.money(line.price_subtotal)
-            with_vat = h.money(line.price_total)
+            rate = self._edo_line_rate(line, vat_payer, number=len(rows) + 1, cache=cache)
+            product = line.product_id
+            quantity = h.to_decimal(line_quantity)
+            without = h.money(subtotal)
+            with_vat = h.money(total)
             calculated = "/" in rate
             base = with_vat if calculated else without
             candidates = () if line.discount else (h.to_decimal(line.price_unit),)
-            code, unit = Okei._code_for(line.product_uom_id)
+            uom = line.product_uom_id
+            code, unit = h.cached(cache, ("okei", uom.id), lambda: Okei._code_for(uom))
             rows.append(upd_model.Line(
                 number=len(rows) + 1,
-                name=h.one_line(line.name or line.product_id.display_name),
+                name=h.one_line(line.name or product.display_name),
                 okei_code=code,
                 unit_name=unit,
                 quantity=quantity,
@@ -177,7 +245,7 @@ class AccountMove(models.Model):
                 vat_amount=with_vat - without,
                 amount_with_vat=with_vat,
                 marking_codes=self._edo_marking_codes(line),
-                **h.product_extras(line.product_id),
+                **h.cached(cache, ("product", product.id), lambda: h.product_extras(product)),
             ))
         self._edo_match_totals(rows)
         return rows
@@ -231,15 +299,22 @@ class AccountMove(models.Model):
             for order in orders[:5] if order.date_order
         ]
 
-    def _edo_upd_document(self):
-        """The invoice as an upd_model.Document (not checked yet)."""
+    def _edo_upd_document(self, cache=None):
+        """The invoice as an upd_model.Document (not checked yet).  ``cache``: a dict shared by
+        the invoices made together (parties, signers, units), so that each is read once."""
         self.ensure_one()
+        cache = {} if cache is None else cache
+
+        def party(partner, address_partner=None):
+            return h.cached(cache, ("party", partner.id, address_partner.id if address_partner else False),
+                            lambda: partner._edo_party(address_partner=address_partner))
+
         company = self.company_id
         function = self._edo_function()
         buyer = self.commercial_partner_id
-        rows = self._edo_upd_lines(company.edo_vat_payer)
-        product_lines = self.invoice_line_ids.filtered(lambda l: l.display_type == "product")
-        goods = any(line.product_id.type != "service" for line in product_lines if line.product_id)
+        rows = self._edo_upd_lines(company.edo_vat_payer, cache)
+        goods = any(line.product_id.type != "service" for line in self.invoice_line_ids
+                    if line.display_type == "product" and line.product_id)
         pickings = self._edo_delivered_pickings()
         shipment_date = self.invoice_date
         if pickings:
@@ -253,12 +328,12 @@ class AccountMove(models.Model):
             date=self.invoice_date,
             currency_code=code,
             currency_name=name,
-            seller=company.partner_id._edo_party(),
-            buyer=buyer._edo_party(),
+            seller=party(company.partner_id),
+            buyer=party(buyer),
             basis_documents=self._edo_basis_documents(),
             shipment_date=shipment_date,
             shipment_description="Товары переданы" if goods else "Услуги оказаны в полном объеме",
-            signer=company._edo_signer(),
+            signer=h.cached(cache, ("signer", company.id), company._edo_signer),
             lines=rows,
             sender_id=(company.partner_id.edo_participant_id or "").strip(),
             receiver_id=(buyer.edo_participant_id or "").strip(),
@@ -267,7 +342,7 @@ class AccountMove(models.Model):
         if goods:
             ship_to = self.partner_shipping_id or self.partner_id
             doc.consignor_same_as_seller = True
-            doc.consignee = ship_to.commercial_partner_id._edo_party(address_partner=ship_to)
+            doc.consignee = party(ship_to.commercial_partner_id, ship_to)
         if function == "СЧФ":
             # an invoice only names the document of the shipment (line 5a)
             refs = [upd_model.DocumentRef(name="Накладная", number=p.name,

@@ -13,12 +13,14 @@ from ..lib import amounts as lib_amounts
 from ..lib import operator as edo_operator
 from ..lib import upd as lib_upd
 from ..lib import upd_parse
+from ..lib import xsd as lib_xsd
 from .res_partner import clean_digits
 
 _logger = logging.getLogger(__name__)
 
 STATES = [
     ("draft", "Draft"),
+    ("outbox", "In the outbox, not sent"),
     ("sent", "Sent"),
     ("delivered", "Delivered"),
     ("signed", "Signed"),
@@ -37,6 +39,7 @@ EVENT_KINDS = [
     ("created", "File made"),
     ("regenerated", "File regenerated"),
     ("sent", "Sent"),
+    ("queued", "Put in the outbox"),
     ("send_failed", "Sending failed"),
     ("status", "Status changed"),
     ("received", "Received"),
@@ -45,6 +48,7 @@ EVENT_KINDS = [
 ]
 #: operator states -> ours
 OPERATOR_STATES = {
+    edo_operator.OUTBOX: "outbox",
     edo_operator.SENT: "sent",
     edo_operator.DELIVERED: "delivered",
     edo_operator.SIGNED: "signed",
@@ -53,6 +57,10 @@ OPERATOR_STATES = {
 }
 #: the states in which a document may be (re)made and sent
 EDITABLE_STATES = ("draft", "error", "rejected")
+#: the states the scheduled exchange asks the operator about
+PENDING_STATES = ("outbox", "sent", "delivered")
+#: the administrator's setting: the folder of the ФНС XSD files ($EDO_XSD_DIR overrides it)
+XSD_DIR_PARAM = "marketplace_edo.xsd_dir"
 
 _RATE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(%|/\s*1\d\d)$")
 
@@ -95,6 +103,13 @@ class EdoDocument(models.Model):
         string="To be signed in the operator's interface", readonly=True,
         help="The document waits in the box unsent: sign and send it in the operator's web "
         "interface with the company's qualified electronic signature.")
+    xsd_validated = fields.Boolean(
+        string="Checked against the ФНС schema", readonly=True, copy=False,
+        help="The file passed the official XSD of the format when it was made. Unchecked: the "
+        "folder of the ФНС schemas is not set (Settings → Invoicing → EDO), so only the "
+        "module's own checks were made.")
+    xsd_schema = fields.Char(string="Schema", readonly=True, copy=False,
+                             help="The XSD file the document was checked against.")
     error_text = fields.Text(string="Error / reason", readonly=True)
     operator_account_id = fields.Many2one("edo.operator.account", string="Operator account", index=True)
     message_id = fields.Char(string="Operator message ID", readonly=True, copy=False, index=True)
@@ -136,77 +151,122 @@ class EdoDocument(models.Model):
             origin=origin.display_name, lines=lines)
 
     @api.model
-    def _build_file(self, origin, doc):
-        """(file_name, bytes) of ``doc`` (upd_model.Document); the format's problems as a
-        UserError listing them."""
-        problems = lib_upd.check_document(doc)
-        if problems:
-            raise UserError(self._format_check_errors(origin, problems))
-        now = fields.Datetime.context_timestamp(self, fields.Datetime.now()).replace(tzinfo=None)
+    def _xsd_folder(self):
+        """The folder of the ФНС XSD files: ``$EDO_XSD_DIR``, else the administrator's
+        setting; None when neither is set (the files are then made unchecked, and say so).
+        A folder that is set but has no schema is a UserError, never a silent skip."""
+        setting = self.env["ir.config_parameter"].sudo().get_param(XSD_DIR_PARAM) or ""
+        folder = lib_xsd.configured_dir(setting)
+        if folder is None:
+            return None
         try:
+            lib_xsd.schema(lib_upd.FORMAT_VERSION, lib_xsd.xsd_dir(setting, fallback=False))
+        except (FileNotFoundError, ValueError) as exc:
+            raise UserError(_(
+                "The УПД cannot be checked against the ФНС schema: %(error)s. An administrator sets "
+                "the folder of the schemas in Settings → Invoicing → EDO (УПД).", error=str(exc))) from None
+        return folder
+
+    @api.model
+    def _upd_now(self):
+        """The moment written in the file (ДатаИнфПр, ВремИнфПр, the date in ИдФайл): local time."""
+        return fields.Datetime.context_timestamp(self, fields.Datetime.now()).replace(tzinfo=None)
+
+    @api.model
+    def _make_upd_file(self, origin, doc, folder, now):
+        """The file of ``doc`` (upd_model.Document): checked, built and, when ``folder`` (see
+        :meth:`_xsd_folder`) is given, validated against the XSD; -> dict(file_name, data,
+        schema).  The format's problems raise a UserError listing them."""
+        try:  # build_upd checks the document first (check_document), listing every problem
             file_name, data = lib_upd.build_upd(doc, now=now)
         except lib_upd.UpdError as exc:
             raise UserError(self._format_check_errors(origin, exc.messages)) from None
-        problems = self._xsd_problems(data)
-        if problems:
-            raise UserError(_("The УПД of %(origin)s does not pass the ФНС schema:\n%(lines)s",
-                              origin=origin.display_name, lines="\n".join("• " + p for p in problems[:10])))
-        return file_name, data
-
-    @api.model
-    def _xsd_problems(self, data):
-        """Validate against the ФНС XSD when its files are at hand (development, tests);
-        installations without them rely on the generator's own checks."""
-        from ..lib import xsd
-
-        try:
-            xsd.xsd_dir()
-        except FileNotFoundError:
-            return []
-        return xsd.validate(data, lib_upd.FORMAT_VERSION)
+        schema = False
+        if folder is not None:
+            problems = lib_xsd.validate(data, lib_upd.FORMAT_VERSION, folder)
+            if problems:
+                raise UserError(_("The УПД of %(origin)s does not pass the ФНС schema:\n%(lines)s",
+                                  origin=origin.display_name, lines="\n".join("• " + p for p in problems[:10])))
+            schema = lib_xsd.SCHEMAS[lib_upd.FORMAT_VERSION]
+        return {"file_name": file_name, "data": data, "schema": schema}
 
     @api.model
     def _store_upd(self, origin, doc, partner, document=None, extra_vals=None):
         """Make the file of ``doc`` for ``origin`` (an invoice or a transfer), attach it to
         ``origin`` and record it in ``document`` (replacing its file) or a new document."""
-        file_name, data = self._build_file(origin, doc)
-        totals = lib_amounts.total(
-            lib_amounts.Amounts(line.amount_without_vat, line.vat_amount, line.amount_with_vat)
-            for line in doc.lines)
-        attachment = self.env["ir.attachment"].create({
-            "name": file_name,
-            "raw": data,
-            "res_model": origin._name,
-            "res_id": origin.id,
+        upd_file = self._make_upd_file(origin, doc, self._xsd_folder(), self._upd_now())
+        return self._store_upd_files([{"origin": origin, "doc": doc, "partner": partner, "document": document,
+                                       "extra_vals": extra_vals, "file": upd_file}])
+
+    @api.model
+    def _store_upd_files(self, items):
+        """Attach the files made by :meth:`_make_upd_file` to their origins and record them:
+        ``items`` are dicts of origin, doc, partner, document (to replace its file, or None),
+        extra_vals and file.  Written in bulk (one create per model); -> the documents, in the
+        order of ``items``."""
+        if not items:
+            return self.browse()
+        attachments = self.env["ir.attachment"].create([{
+            "name": item["file"]["file_name"],
+            "raw": item["file"]["data"],
+            "res_model": item["origin"]._name,
+            "res_id": item["origin"].id,
             "mimetype": "application/xml",
-        })
-        vals = {
-            "name": doc.number,
-            "date": doc.date,
-            "company_id": origin.company_id.id,
-            "partner_id": partner.id,
-            "function": doc.function,
-            "format_version": lib_upd.FORMAT_VERSION,
-            "attachment_id": attachment.id,
-            "amount_untaxed": float(totals.amount_without_vat),
-            "amount_tax": float(totals.vat_amount),
-            "amount_total": float(totals.amount_with_vat),
-            "direction": "outgoing",
-        }
-        vals.update(extra_vals or {})
-        if document:
-            old = document.attachment_id
-            vals.update({"state": "draft", "error_text": False, "message_id": False, "entity_id": False,
-                         "status_text": False, "awaiting_sender_signature": False, "sent_date": False})
-            document.write(vals)
-            document._add_event("draft", _("File regenerated: %(new)s (was %(old)s)",
-                                           new=file_name, old=old.name or "—"), kind="regenerated")
-            if old:
-                old.unlink()
-        else:
-            document = self.create(vals)
-            document._add_event("draft", _("File made: %s", file_name), kind="created")
-        return document
+        } for item in items])
+        new_vals, events, replaced = [], [], self.env["ir.attachment"]
+        # the texts of the history, translated once for the batch
+        made_text, regenerated_text = _("File made: %(file)s, %(checked)s"), \
+            _("File regenerated: %(new)s (was %(old)s), %(checked)s")
+        checked_texts = {False: _("not checked against the ФНС schema: its folder is not set")}
+        for item, attachment in zip(items, attachments):
+            doc, upd_file = item["doc"], item["file"]
+            totals = lib_amounts.total(
+                lib_amounts.Amounts(line.amount_without_vat, line.vat_amount, line.amount_with_vat)
+                for line in doc.lines)
+            vals = {
+                "name": doc.number,
+                "date": doc.date,
+                "company_id": item["origin"].company_id.id,
+                "partner_id": item["partner"].id,
+                "function": doc.function,
+                "format_version": lib_upd.FORMAT_VERSION,
+                "attachment_id": attachment.id,
+                "amount_untaxed": float(totals.amount_without_vat),
+                "amount_tax": float(totals.vat_amount),
+                "amount_total": float(totals.amount_with_vat),
+                "direction": "outgoing",
+                "xsd_validated": bool(upd_file["schema"]),
+                "xsd_schema": upd_file["schema"] or False,
+            }
+            vals.update(item.get("extra_vals") or {})
+            if upd_file["schema"] not in checked_texts:
+                checked_texts[upd_file["schema"]] = _("checked against the ФНС schema %s", upd_file["schema"])
+            checked = checked_texts[upd_file["schema"]]
+            document = item.get("document")
+            if document:
+                old = document.attachment_id
+                vals.update({"state": "draft", "error_text": False, "message_id": False, "entity_id": False,
+                             "status_text": False, "awaiting_sender_signature": False, "sent_date": False})
+                document.write(vals)
+                events.append((document, "regenerated", regenerated_text % {
+                    "new": attachment.name, "old": old.name or "—", "checked": checked}))
+                replaced |= old
+            else:
+                new_vals.append(vals)
+                events.append((None, "created", made_text % {"file": attachment.name, "checked": checked}))
+        # the history tab tells how each file was made: no creation message in the chatter
+        created = iter(self.with_context(tracking_disable=True).create(new_vals))
+        documents = self.browse()
+        now = fields.Datetime.now()
+        event_vals = []
+        for document, kind, text in events:
+            document = document or next(created)
+            documents |= document
+            event_vals.append({"document_id": document.id, "state": "draft", "kind": kind, "text": text,
+                               "date": now})
+        self.env["edo.document.event"].create(event_vals)
+        replaced.unlink()
+        return documents
 
     # --- actions ----------------------------------------------------------------------------
     def action_download(self):
@@ -260,6 +320,9 @@ class EdoDocument(models.Model):
         if self.direction != "outgoing":
             raise UserError(_("%s is an incoming document: it cannot be sent.", self.name))
         if self.state not in ("draft", "error"):
+            if self.state == "outbox":
+                raise UserError(_("%s is already in the operator's outbox: sign and send it in the operator's "
+                                  "web interface.", self.name))
             if self.state == "rejected":
                 raise UserError(_("%s was rejected by the buyer: correct the invoice and regenerate the "
                                   "УПД before sending it again.", self.name))
@@ -293,19 +356,24 @@ class EdoDocument(models.Model):
                 self.write({"operator_account_id": account.id, "error_text": text, "state": "error"})
                 self._add_event("error", text, kind="send_failed")
             return _("%(doc)s: %(error)s", doc=self.name, error=text)
+        state = OPERATOR_STATES.get(sent.state, "sent")
         self.write({
             "operator_account_id": account.id,
             "message_id": sent.message_id,
             "entity_id": sent.entity_id,
-            "state": OPERATOR_STATES.get(sent.state, "sent"),
-            "sent_date": fields.Datetime.now(),
+            "state": state,
+            "sent_date": fields.Datetime.now() if state != "outbox" else False,
             "error_text": False,
-            "awaiting_sender_signature": sent.awaiting_sender_signature,
-            "status_text": _("To be signed and sent in the operator's interface")
-            if sent.awaiting_sender_signature else False,
+            "awaiting_sender_signature": state == "outbox",
+            "status_text": _("To be signed and sent in the operator's interface") if state == "outbox" else False,
         })
-        self._add_event("sent", _("Sent to %(partner)s (box %(box)s)", partner=partner.display_name, box=box),
-                        kind="sent")
+        if state == "outbox":
+            self._add_event("outbox", _(
+                "Put in the outbox for %(partner)s (box %(box)s), not sent yet: sign and send it in the "
+                "operator's web interface", partner=partner.display_name, box=box), kind="queued")
+        else:
+            self._add_event("sent", _("Sent to %(partner)s (box %(box)s)", partner=partner.display_name, box=box),
+                            kind="sent")
         return ""
 
     def _update_status(self, operator):
@@ -316,7 +384,7 @@ class EdoDocument(models.Model):
         state = OPERATOR_STATES.get(status.state, self.state)
         vals = {
             "status_text": status.text or False,
-            "awaiting_sender_signature": status.awaiting_sender_signature,
+            "awaiting_sender_signature": state == "outbox",
             "last_status_date": fields.Datetime.now(),
         }
         if state in ("rejected", "error"):
@@ -324,8 +392,13 @@ class EdoDocument(models.Model):
         if state != self.state:
             vals["state"] = state
         old_state = self.state
+        left_outbox = old_state == "outbox" and state != "outbox"
+        if left_outbox:
+            vals["sent_date"] = fields.Datetime.now()
         self.write(vals)
-        if state != old_state:
+        if left_outbox:
+            self._add_event("sent", _("Signed and sent in the operator's interface"), kind="sent")
+        if state != old_state and not (left_outbox and state == "sent"):
             moment = None
             if state == "signed" and status.signed_at:
                 moment = status.signed_at.replace(tzinfo=None)

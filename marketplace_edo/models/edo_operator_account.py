@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import operator as edo_operator
+from .edo_document import PENDING_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -129,8 +130,9 @@ class EdoOperatorAccount(models.Model):
             account._poll()
 
     def _poll(self):
-        """Statuses of the documents sent, then the incoming documents.  One bad document
-        never stops the rest; an operator failure is kept on the account."""
+        """Statuses of the documents sent or waiting unsent in the outbox, then the incoming
+        documents.  One bad document never stops the rest; an operator failure is kept on
+        the account."""
         self.ensure_one()
         errors = []
         try:
@@ -140,7 +142,7 @@ class EdoOperatorAccount(models.Model):
             return
         documents = self.env["edo.document"].search([
             ("operator_account_id", "=", self.id), ("direction", "=", "outgoing"),
-            ("state", "in", ("sent", "delivered")), ("message_id", "!=", False)])
+            ("state", "in", PENDING_STATES), ("message_id", "!=", False)])
         for document in documents:
             try:
                 with self.env.cr.savepoint():

@@ -106,8 +106,15 @@ class StockPicking(models.Model):
                 price = product.uom_id._compute_price(price, move.product_uom)
             taxes = product.taxes_id.filtered(lambda t: t.company_id == company) \
                 .flatten_taxes_hierarchy().filtered(lambda t: t.amount_type in ("percent", "division"))
-            if not vat_payer or not taxes:
+            if not vat_payer:
                 rate, taxes = "без НДС", taxes.browse()
+            elif not taxes:
+                # a VAT payer's УПД has a rate on every row: «без НДС» only by a tax that says so
+                raise UserError(_(
+                    "Row %(number)s: the product %(product)s has no customer tax, but the company pays VAT: "
+                    "the УПД would say «без НДС». Set the product's tax: its VAT rate, or for goods exempt "
+                    "from VAT (art. 149 НК РФ) a tax whose «УПД VAT rate» is «без НДС».",
+                    number=len(rows) + 1, product=product.display_name))
             elif len(taxes) > 1:
                 raise UserError(_("The product %s has several customer taxes: a УПД row has one VAT rate.",
                                   product.display_name))

@@ -70,3 +70,16 @@ def currency_code_name(currency):
 
 def one_line(text, limit=2000):
     return " ".join((text or "").split())[:limit]
+
+
+def row_label(line):
+    """An invoice line as messages name it: its label (else its product), on one line."""
+    return one_line(line.name or line.product_id.display_name, 80)
+
+
+def cached(cache, key, make):
+    """``cache[key]``, made by ``make()`` the first time: what documents made together
+    share (parties, signers, ОКЕИ codes) is read once."""
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]

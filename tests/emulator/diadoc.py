@@ -9,6 +9,11 @@ It keeps boxes, messages and each box's event feed, and answers the real endpoin
     GET  /V4/GetEntityContent                the entity's bytes
     GET  /GetOrganization?boxId=             Organization
     GET  /GetMyOrganizations                 OrganizationList
+    POST /ShelfUploadPartInit                first part of a file -> its name on the shelf (text)
+    POST /ShelfUploadPart?fileName=&partIndex=&isLastPart=
+                                             the next parts; the last one -> JSON list of the
+                                             parts the shelf lacks
+    GET  /V2/ShelfDownload?fileName=         a file on the shelf
 
 with ``Authorization: DiadocAuth ddauth_api_client_id=<key>,ddauth_token=<token>``.
 Shapes follow diadoc/diadocapi-docs (proto/Message, Entity message, Document,
@@ -19,7 +24,14 @@ What a counteragent or the operator does is driven from Python: ``deliver``, ``s
 ``reject``, ``fail_delivery``, ``sender_signs`` (a document saved unsent), and
 ``queue_incoming`` (a counteragent -- e.g. the marketplace -- sends us an УПД).  A posted
 message is delivered on the next request (``auto_deliver``).  ``force`` makes the next
-calls fail (5xx, time-out, 5xx *after* doing the work, 204 "not finished yet").
+calls fail (5xx, time-out, 5xx *after* doing the work, 204 "not finished yet");
+``lose_shelf_parts`` makes the shelf drop parts it acknowledged (to be sent again).
+
+The document shelf is the one of the current API: ``ShelfUploadPartInit`` /
+``ShelfUploadPart`` (parts of at most 512 KB, files of at most 400 MB), the file named in
+``SignedContent.NameOnShelf``.  The older ``/ShelfUpload?nameOnShelf=`` was removed from
+Diadoc's API after 30.09.2026 and is answered 404 here too.  Content over 500 KB inline in
+``SignedContent.Content`` is refused (400), as Diadoc does.
 
 A request that does not follow the documentation (unknown field, bad base64, an УПД that
 fails the ФНС XSD) is answered 400, and the JSON-shape problems are also collected in
@@ -77,7 +89,10 @@ UTD_VERSIONS = {
 UTD_FUNCTIONS = ("СЧФ", "ДОП", "СЧФДОП")
 TYPE_NAMED_IDS = ("UniversalTransferDocument", "UniversalCorrectionDocument", "Nonformalized", "Invoice",
                   "XmlTorg12", "XmlAcceptanceCertificate", "Contract", "ProformaInvoice")
-MAX_INLINE_CONTENT = 500 * 1024  # bigger files go through the shelf (ShelfUpload)
+MAX_INLINE_CONTENT = 500 * 1024  # bigger files go through the shelf
+SHELF_PART_MAX = 512 * 1024  # one ShelfUploadPartInit / ShelfUploadPart request
+SHELF_FILE_MAX = 400 * 1024 * 1024
+SHELF_PATHS = ("/ShelfUploadPartInit", "/ShelfUploadPart", "/V2/ShelfDownload")
 
 FAULT_KINDS = ("5xx", "timeout", "after", "pending", "malformed")
 
@@ -238,6 +253,9 @@ class DiadocEmulator(LoopbackServer):
         #: make error answers echo the Authorization header and the body (tests of scrubbing)
         self.echo_secrets_in_errors = False
         self._seq = 0
+        #: the document shelf: file name -> {"parts": {index: bytes}, "count": int|None}
+        self.shelf = {}
+        self._lost_parts = {}  # part number -> how many more times it is lost
 
     # --- life cycle (see LoopbackServer) ---------------------------------------------
     def handler_class(self):
@@ -282,6 +300,21 @@ class DiadocEmulator(LoopbackServer):
                     del self.faults[i]
                     return fault
         return None
+
+    def lose_shelf_parts(self, *indexes, times=1):
+        """The next ``times`` ShelfUploadPart of each of these part numbers are acknowledged
+        but lost: the shelf lists the part as missing when the last part arrives."""
+        with self.lock:
+            for index in indexes:
+                self._lost_parts[index] = times
+
+    def shelf_file(self, name):
+        """The bytes of a complete file on the shelf (None when absent or incomplete)."""
+        with self.lock:
+            entry = self.shelf.get(name)
+            if entry is None or entry["count"] is None or any(i not in entry["parts"] for i in range(entry["count"])):
+                return None
+            return b"".join(entry["parts"][i] for i in range(entry["count"]))
 
     def expire_tokens(self):
         """Every issued token stops working (as after 24 hours)."""
@@ -716,13 +749,16 @@ class DiadocEmulator(LoopbackServer):
             ("GET", "/V4/GetEntityContent"): self.api_get_entity_content,
             ("GET", "/GetOrganization"): self.api_get_organization,
             ("GET", "/GetMyOrganizations"): self.api_get_my_organizations,
+            ("POST", "/ShelfUploadPartInit"): self.api_shelf_upload_part_init,
+            ("POST", "/ShelfUploadPart"): self.api_shelf_upload_part,
+            ("GET", "/V2/ShelfDownload"): self.api_shelf_download,
         }
         handler = routes.get((method, path))
         if handler is None:
             if any(p == path for _, p in routes):
                 raise DiadocError(405, "Method not allowed")
             raise DiadocError(404, f"Unknown resource {path}")
-        if path not in ("/V3/Authenticate", "/V4/GetEntityContent"):
+        if path not in ("/V3/Authenticate", "/V4/GetEntityContent") + SHELF_PATHS:
             accept = headers.get("Accept") or ""
             if "application/json" not in accept:
                 raise DiadocError(406, "This emulator answers JSON only: send 'Accept: application/json'")
@@ -768,15 +804,22 @@ class DiadocEmulator(LoopbackServer):
         prepared = []
         for i, att in enumerate(body["DocumentAttachments"]):
             signed = att["SignedContent"]
-            if "NameOnShelf" in signed:
-                raise DiadocError(400, "NameOnShelf: the shelf is not emulated")
-            try:
-                content = base64.b64decode(signed.get("Content") or "", validate=True)
-            except ValueError:
-                raise DiadocError(400, f"DocumentAttachments[{i}].SignedContent.Content is not base64") from None
+            if signed.get("NameOnShelf") and signed.get("Content"):
+                raise DiadocError(400, f"DocumentAttachments[{i}].SignedContent: give Content or NameOnShelf, "
+                                       "not both")
+            if signed.get("NameOnShelf"):
+                content = self.shelf_file(signed["NameOnShelf"])
+                if content is None:
+                    raise DiadocError(400, f"DocumentAttachments[{i}].SignedContent.NameOnShelf: file "
+                                           f"'{signed['NameOnShelf']}' is not on the shelf or not complete")
+            else:
+                try:
+                    content = base64.b64decode(signed.get("Content") or "", validate=True)
+                except ValueError:
+                    raise DiadocError(400, f"DocumentAttachments[{i}].SignedContent.Content is not base64") from None
             if not content:
                 raise DiadocError(400, f"DocumentAttachments[{i}]: empty content")
-            if len(content) > MAX_INLINE_CONTENT:
+            if len(content) > MAX_INLINE_CONTENT and not signed.get("NameOnShelf"):
                 raise DiadocError(400, f"DocumentAttachments[{i}]: content over 500 KB must go through the shelf")
             has_signature = bool(signed.get("Signature")) or bool(signed.get("SignWithTestSignature"))
             if signed.get("Signature"):
@@ -898,6 +941,82 @@ class DiadocEmulator(LoopbackServer):
     def api_get_my_organizations(self, query, headers, raw):
         self.check_auth(headers)
         return Reply(200, {"Organizations": [self._organization(b) for b in sorted(self.user_boxes)]})
+
+    # --- the document shelf -------------------------------------------------------------
+    def _shelf_part(self, headers, raw):
+        kind = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if kind == "base64":
+            try:
+                raw = base64.b64decode(raw, validate=True)
+            except ValueError:
+                raise DiadocError(400, "The body is not base64 (Content-Type: base64)") from None
+        elif kind != "application/octet-stream":
+            raise DiadocError(400, "Send the part as 'Content-Type: application/octet-stream' (or base64)")
+        if not raw:
+            raise DiadocError(400, "The part is empty")
+        if len(raw) > SHELF_PART_MAX:
+            raise DiadocError(400, f"A part may be at most {SHELF_PART_MAX} bytes, not {len(raw)}")
+        return raw
+
+    @staticmethod
+    def _flag(query, name):
+        value = str(query.get(name, "false")).lower()
+        if value not in ("true", "false"):
+            raise DiadocError(400, f"Query parameter '{name}' must be true or false, not '{query.get(name)}'")
+        return value == "true"
+
+    def _shelf_close(self, entry, index):
+        """The last part arrived: -> the parts still missing."""
+        entry["count"] = max(entry["count"] or 0, index + 1)
+        missing = [i for i in range(entry["count"]) if i not in entry["parts"]]
+        if not missing and sum(len(p) for p in entry["parts"].values()) > SHELF_FILE_MAX:
+            raise DiadocError(400, f"A file on the shelf may be at most {SHELF_FILE_MAX} bytes")
+        return missing
+
+    def api_shelf_upload_part_init(self, query, headers, raw):
+        self.check_auth(headers)
+        part = self._shelf_part(headers, raw)
+        extension = query.get("fileExtension") or ""
+        if extension and not re.fullmatch(r"\.[A-Za-z0-9]{1,10}", extension):
+            raise DiadocError(400, f"fileExtension '{extension}' must be a dot and letters, e.g. '.xml'")
+        last = self._flag(query, "isLastPart")
+        name = f"dd-api-{self._id()}{extension}"
+        entry = {"parts": {0: part}, "count": None}
+        self.shelf[name] = entry
+        if last:
+            self._shelf_close(entry, 0)
+        return Reply(200, name, content_type="text/plain; charset=utf-8")
+
+    def api_shelf_upload_part(self, query, headers, raw):
+        self.check_auth(headers)
+        name = query.get("fileName") or ""
+        if not name:
+            raise DiadocError(400, "Query parameter 'fileName' is required")
+        entry = self.shelf.get(name)
+        if entry is None:
+            raise DiadocError(400, f"File '{name}' was not started with ShelfUploadPartInit")
+        try:
+            index = int(query.get("partIndex", ""))
+        except ValueError:
+            raise DiadocError(400, "Query parameter 'partIndex' must be an integer") from None
+        if index < 0:
+            raise DiadocError(400, "partIndex must not be negative")
+        part = self._shelf_part(headers, raw)
+        last = self._flag(query, "isLastPart")
+        if self._lost_parts.get(index):
+            self._lost_parts[index] -= 1  # acknowledged, and lost
+        else:
+            entry["parts"][index] = part
+        if not last:
+            return Reply(200, None)
+        return Reply(200, self._shelf_close(entry, index))
+
+    def api_shelf_download(self, query, headers, raw):
+        self.check_auth(headers)
+        data = self.shelf_file(query.get("fileName") or "")
+        if data is None:
+            raise DiadocError(404, f"File '{query.get('fileName')}' not found on the shelf")
+        return Reply(200, data, content_type="application/octet-stream")
 
     def before_request(self):
         """Deliver what was posted before this request (the operator is quick)."""

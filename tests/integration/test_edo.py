@@ -1,7 +1,12 @@
 """Odoo tests of marketplace_edo: the УПД of invoices and of FBO supplies (XML checked against
 the ФНС XSD, amounts to the kopeck), its printed form, and the exchange with Kontur.Diadoc
-through the loopback emulator (send, statuses, incoming documents)."""
+through the loopback emulator (send, statuses, incoming documents).
+
+The ФНС schemas: every test runs with the administrator's setting pointing at the folder of the
+XSD files (``../shared/edo/xsd``, or ``$EDO_XSD_DIR``), so each document made is validated by
+the addon itself, and says so (``xsd_validated``)."""
 import datetime
+import json
 from decimal import Decimal
 
 from lxml import etree
@@ -69,6 +74,9 @@ class EdoCase(TransactionCase):
         })
         env.user.company_ids |= company
         env.user.company_id = company
+        # validation on: the installation's setting names the folder of the ФНС schemas
+        cls.xsd_folder = xsd.xsd_dir()
+        env["ir.config_parameter"].set_param("marketplace_edo.xsd_dir", str(cls.xsd_folder))
         cls.env = env = env(context=dict(env.context, allowed_company_ids=[company.id]))
         cls.company = company = env["res.company"].browse(company.id)
         env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
@@ -84,6 +92,7 @@ class EdoCase(TransactionCase):
         cls.tax10 = tax("НДС 10%", 10)
         cls.tax0 = tax("НДС 0%", 0)
         cls.tax22_incl = tax("НДС 22% (в цене)", 22, price_include_override="tax_included")
+        cls.tax_exempt = tax("Без НДС (ст. 149 НК РФ)", 0, edo_vat_rate="без НДС")
         cls.purchase22 = tax("НДС 22% (покупки)", 22, use="purchase")
 
         Partner = env["res.partner"]
@@ -138,6 +147,9 @@ class EdoCase(TransactionCase):
         record.action_edo_upd_xml() if record._name == "account.move" else record.action_edo_fbo_upd()
         document = record.edo_document_ids.filtered(lambda d: d.direction == "outgoing")
         self.assertEqual(len(document), 1)
+        # the addon validated the file itself, against the schema of the setting
+        self.assertTrue(document.xsd_validated)
+        self.assertEqual(document.xsd_schema, xsd.SCHEMAS["5.03"])
         return document, document.attachment_id.raw
 
     def assert_valid(self, data):
@@ -169,7 +181,7 @@ class TestUpdInvoice(EdoCase):
             self.line(self.tea, 3, 310.55),
             self.line(self.book, 1, 999.99),
             self.line(self.delivery, 3, 33.33),  # price includes 22%: 99.99 with VAT
-            self.line(self.tea, 7, 0.35, taxes=self.env["account.tax"]),  # без НДС
+            self.line(self.tea, 7, 0.35, taxes=self.tax_exempt),  # без НДС: an exempt sale
             self.line(self.grinder, 1, 1000.0, discount=12.5),
         ])
         document, data = self.upd_of(move)
@@ -593,6 +605,59 @@ class TestDiadocExchange(EdoCase):
         move.action_edo_send()
         self.assertEqual(document.state, "sent")
         self.assertEqual(len(self.emulator.posted()), before + 2)
+
+    def test_delayed_send_stays_in_the_outbox_until_signed_there(self):
+        """Without a signature Diadoc keeps the document unsent (DelaySend): it is not «sent»
+        until a person signs and sends it in Diadoc's web interface; the poller notes it."""
+        self.operator_account.test_signature = False
+        move = self.make_invoice(self.buyer, [self.line(self.grinder, 2, 2451.64)])
+        move.action_edo_send()
+        document = move.edo_document_ids
+        self.assertEqual(document.state, "outbox")
+        self.assertTrue(document.awaiting_sender_signature)
+        self.assertFalse(document.sent_date)
+        self.assertEqual(move.edo_state, "outbox")
+        self.assertTrue(self.emulator.posted()[-1]["unsent"])
+        self.assertEqual(document.event_ids.sorted("id").mapped("kind"), ["created", "queued"])
+        with self.assertRaisesRegex(UserError, "already in the operator's outbox"):
+            document.action_send()
+        with self.assertRaisesRegex(UserError, "already been sent"):
+            move.action_edo_upd_regenerate()
+        self.poll()  # nobody signed it yet: still in the outbox
+        self.assertEqual(document.state, "outbox")
+        self.assertEqual(document.status_text, "Требуется подписать и отправить")
+        self.emulator.sender_signs(document.message_id)
+        self.poll()
+        self.assertEqual(document.state, "delivered")  # signed, sent and delivered meanwhile
+        self.assertFalse(document.awaiting_sender_signature)
+        self.assertTrue(document.sent_date)
+        self.assertEqual(document.event_ids.sorted("id").mapped("kind"), ["created", "queued", "sent", "status"])
+        self.assertEqual(document.event_ids.sorted("id").mapped("state"), ["draft", "outbox", "sent", "delivered"])
+        self.emulator.sign(document.message_id)
+        self.poll()
+        self.assertEqual(document.state, "signed")
+
+    def test_large_invoice_goes_through_the_shelf(self):
+        """A УПД over 500 KB: Diadoc refuses it inline, so it goes to the document shelf in parts."""
+        text = "Кофемолка ручная с керамическими жерновами, регулировкой помола и стальным корпусом; " * 11
+        move = self.make_invoice(self.buyer, [
+            self.line(self.grinder, 1 + n % 3, 2451.64, name=f"{n}. {text}") for n in range(450)])
+        move.action_edo_send()
+        document = move.edo_document_ids
+        self.assertEqual(document.state, "sent", document.error_text)
+        data = document.attachment_id.raw
+        self.assertGreater(len(data), 500 * 1024)
+        self.assertEqual(len(upd_parse.parse_upd(data).lines), 450)
+        init = self.emulator.requests_to("/ShelfUploadPartInit")[-1]
+        parts = [r for r in self.emulator.requests_to("/ShelfUploadPart")
+                 if r.query["fileName"] == self.emulator.requests_to("/ShelfUploadPart")[-1].query["fileName"]]
+        self.assertEqual(b"".join(r.body for r in [init] + parts), data)
+        posted = json.loads(self.emulator.requests_to("/V3/PostMessage")[-1].body)
+        self.assertNotIn("Content", posted["DocumentAttachments"][0]["SignedContent"])
+        self.assertEqual(self.emulator.contents[document.entity_id], data)  # Diadoc has it whole
+        self.assertEqual(self.emulator.validation_errors, [])
+        self.poll()
+        self.assertEqual(document.state, "delivered")
 
     def test_send_without_counteragent_box(self):
         move = self.make_invoice(self.ip_buyer, [self.line(self.grinder, 1, 10.0)])

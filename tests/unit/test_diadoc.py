@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+import requests
 from lxml import etree
 
+from marketplace_edo.lib import diadoc as diadoc_lib
 from marketplace_edo.lib import operator as op
 from marketplace_edo.lib.diadoc import DiadocOperator, from_ticks, to_ticks
 from marketplace_edo.lib.upd_parse import parse_upd
@@ -174,13 +176,17 @@ def test_delivery_failure_is_an_error(emu):
 def test_unsigned_document_waits_for_the_sender_signature(emu):
     diadoc = make(emu, test_signature=False)
     sent = diadoc.send_document(OUR_BOX, COUNTERAGENT_BOX, "upd.xml", UPD_503, op.DOC_UPD)
-    assert sent.awaiting_sender_signature
+    # saved in the outbox, not sent: not "sent" until a person signs it
+    assert (sent.state, sent.awaiting_sender_signature) == (op.OUTBOX, True)
     body = posted_body(emu)
     assert body["DelaySend"] is True
     assert set(body["DocumentAttachments"][0]["SignedContent"]) == {"Content"}
     status = diadoc.get_document_status(OUR_BOX, sent.message_id, sent.entity_id)
-    assert (status.state, status.awaiting_sender_signature) == (op.SENT, True)
+    assert (status.state, status.awaiting_sender_signature) == (op.OUTBOX, True)
     assert status.text == "Требуется подписать и отправить"
+    assert status.delivered_at is None
+    (event,) = diadoc.iter_events(OUR_BOX)
+    assert (event.kind, event.state) == (op.EV_DOCUMENT, op.OUTBOX)
     emu.sender_signs(sent.message_id)  # a person signs it in Diadoc's web interface
     status = diadoc.get_document_status(OUR_BOX, sent.message_id, sent.entity_id)
     assert (status.state, status.awaiting_sender_signature) == (op.DELIVERED, False)
@@ -310,15 +316,16 @@ def test_client_errors_are_not_retried(emu):
     assert err.value.status == 404
 
 
-def test_bad_documents_refused_before_any_call(emu):
+def test_bad_documents_refused_before_any_call(emu, monkeypatch):
     diadoc = make(emu)
     diadoc.authenticate()
     emu.reset_records()
+    monkeypatch.setattr(diadoc_lib, "SHELF_MAX_CONTENT", 600 * 1024)  # 400 MB in real life
     cases = [
         (b"<Invoice/>", op.DOC_UPD, "not a ФНС УПД file"),
         (UPD_501, op.DOC_UPD, "format '5.01' has no known Diadoc version"),
         (b"", op.DOC_UPD, "non-empty bytes"),
-        (b"x" * (500 * 1024 + 1), op.DOC_NONFORMALIZED, "over 500 KB"),
+        (b"x" * (600 * 1024 + 1), op.DOC_NONFORMALIZED, "more than the shelf takes"),
         (UPD_503, "torg12", "unknown document type"),
         (UPD_503, op.DOC_UKD, "needs function= and version="),
     ]
@@ -327,6 +334,126 @@ def test_bad_documents_refused_before_any_call(emu):
             diadoc.send_document(OUR_BOX, COUNTERAGENT_BOX, "f.xml", content, doc_type)
         assert message in str(err.value)
     assert emu.records == []
+
+
+# --- large files: the document shelf -------------------------------------------------------------
+#: the emulator validates a megabyte of XML against the XSD: more than the usual 0.3 s
+LARGE_TIMEOUT = (2.0, 15.0)
+
+
+def _large_upd(lines=2000):
+    """A real УПД 5.03 of ``lines`` rows with marking codes: well over 500 KB."""
+    import datetime
+    from decimal import Decimal
+
+    from marketplace_edo.lib import amounts
+    from marketplace_edo.lib.upd import build_upd
+    from marketplace_edo.lib.upd_model import Address, Document, Line, Party, Signer
+
+    rows = []
+    for n in range(1, lines + 1):
+        a = amounts.line_amounts(Decimal("199.90"), Decimal(2), "22%")
+        rows.append(Line(number=n, name=f"Кроссовки беговые, артикул SH-{n:05d}, размер {36 + n % 10}",
+                         okei_code="796", unit_name="шт", quantity=Decimal(2), price=Decimal("199.90"),
+                         vat_rate="22%", amount_without_vat=a.amount_without_vat, vat_amount=a.vat_amount,
+                         amount_with_vat=a.amount_with_vat, article=f"SH-{n:05d}",
+                         marking_codes=[f"0104601234567893215SH{n:05d}{k}" for k in range(2)]))
+    doc = Document(
+        function="СЧФДОП", number="УПД-БОЛЬШОЙ", date=datetime.date(2026, 8, 14),
+        seller=Party(kind="legal", name='ООО "Ромашка"', inn="7707083893", kpp="770701001",
+                     address=Address(text="101000, г. Москва, ул. Мясницкая, д. 1")),
+        buyer=Party(kind="legal", name='ООО "КИП СПБ"', inn="7805781663", kpp="780501001",
+                    address=Address(text="198095, г. Санкт-Петербург, ул. Промышленная, д. 19")),
+        signer=Signer(last_name="Иванов", first_name="Иван", position="Генеральный директор"),
+        lines=rows, sender_id="2BM-7707083893-770701001", receiver_id="2BM-7805781663-780501001")
+    return build_upd(doc)
+
+
+def test_large_document_goes_through_the_shelf(emu):
+    file_name, content = _large_upd()
+    assert len(content) > 2 * diadoc_lib.SHELF_PART_SIZE  # at least three parts
+    log = Log()
+    diadoc = make(emu, log, timeout=LARGE_TIMEOUT)
+    sent = diadoc.send_document(OUR_BOX, COUNTERAGENT_BOX, file_name, content, op.DOC_UPD)
+    init, = emu.requests_to("/ShelfUploadPartInit")
+    parts = emu.requests_to("/ShelfUploadPart")
+    count = -(-len(content) // diadoc_lib.SHELF_PART_SIZE)
+    assert init.query == {"fileExtension": ".xml"}
+    assert init.headers["Content-Type"] == "application/octet-stream"
+    assert [p.query["partIndex"] for p in parts] == [str(i) for i in range(1, count)]
+    assert [p.query["isLastPart"] for p in parts] == ["false"] * (count - 2) + ["true"]
+    assert {p.query["fileName"] for p in parts} == set(emu.shelf)
+    assert all(len(r.body) <= diadoc_lib.SHELF_PART_SIZE for r in [init] + parts)
+    assert b"".join(r.body for r in [init] + parts) == content
+    # the message names the file on the shelf, and carries no content of its own
+    signed = posted_body(emu)["DocumentAttachments"][0]["SignedContent"]
+    assert set(signed) == {"NameOnShelf", "SignWithTestSignature"}
+    assert signed["NameOnShelf"] == parts[0].query["fileName"]
+    assert len(emu.requests_to("/V3/PostMessage")[0].body) < 2000
+    # Diadoc has the whole document (it checked it against the XSD) and delivers it
+    assert emu.contents[sent.entity_id] == content
+    assert emu.document(sent.entity_id)["FileName"] == file_name
+    assert diadoc.get_document_status(OUR_BOX, sent.message_id, sent.entity_id).state == op.DELIVERED
+    assert all(c.attempts == 1 for c in log.calls)
+
+
+def test_shelf_parts_lost_are_sent_again(emu):
+    file_name, content = _large_upd()
+    diadoc = make(emu, timeout=LARGE_TIMEOUT)
+    emu.lose_shelf_parts(1)
+    sent = diadoc.send_document(OUR_BOX, COUNTERAGENT_BOX, file_name, content, op.DOC_UPD)
+    indexes = [(r.query["partIndex"], r.query["isLastPart"]) for r in emu.requests_to("/ShelfUploadPart")]
+    count = -(-len(content) // diadoc_lib.SHELF_PART_SIZE)
+    first_round = [(str(i), "true" if i == count - 1 else "false") for i in range(1, count)]
+    # the shelf answered the last part with [1]: part 1 again, then the last part closes the file
+    assert indexes == first_round + [("1", "false"), (str(count - 1), "true")]
+    assert emu.contents[sent.entity_id] == content
+
+
+def test_shelf_that_keeps_losing_parts_is_a_retryable_error(emu):
+    file_name, content = _large_upd()
+    diadoc = make(emu, timeout=LARGE_TIMEOUT)
+    emu.lose_shelf_parts(1, times=3)
+    with pytest.raises(op.OperatorError) as err:
+        diadoc.send_document(OUR_BOX, COUNTERAGENT_BOX, file_name, content, op.DOC_UPD)
+    assert err.value.retryable and "still lacks parts [1]" in str(err.value)
+    assert [r.query["partIndex"] for r in emu.requests_to("/ShelfUploadPart")].count("1") == 3
+    assert len([r for r in emu.requests_to("/ShelfUploadPart") if r.query["isLastPart"] == "true"]) == 3
+    assert emu.posted() == []
+
+
+def test_small_file_on_the_shelf_in_one_part(emu):
+    diadoc = make(emu)
+    name = diadoc.upload_to_shelf(b"<small/>", ".xml")
+    (init,) = emu.requests_to("/ShelfUploadPartInit")
+    assert init.query == {"fileExtension": ".xml", "isLastPart": "true"}
+    assert emu.requests_to("/ShelfUploadPart") == []
+    assert emu.shelf_file(name) == b"<small/>"
+
+
+def test_emulator_refuses_large_inline_content_and_the_removed_shelf_method(emu):
+    """What Diadoc answers a client that does not use the shelf (or its removed method)."""
+    _file_name, content = _large_upd()
+    diadoc = make(emu)
+    diadoc.authenticate()
+    token = next(iter(emu.tokens))
+    auth = {"Authorization": f"DiadocAuth ddauth_api_client_id={CLIENT_ID},ddauth_token={token}",
+            "Accept": "application/json", "Content-Type": "application/json; charset=utf-8"}
+    message = {"FromBoxId": OUR_BOX, "ToBoxId": COUNTERAGENT_BOX, "DocumentAttachments": [{
+        "TypeNamedId": "UniversalTransferDocument", "Function": "СЧФДОП", "Version": "utd970_05_03_01",
+        "SignedContent": {"Content": base64.b64encode(content).decode(), "SignWithTestSignature": True}}]}
+    answer = requests.post(emu.url + "/V3/PostMessage", params={"operationId": "x1"}, headers=auth,
+                           data=json.dumps(message).encode(), timeout=10)
+    assert answer.status_code == 400 and "over 500 KB must go through the shelf" in answer.text
+    legacy = requests.post(emu.url + "/ShelfUpload", params={"nameOnShelf": "__userId__/a.xml", "partIndex": "0",
+                                                             "isLastPart": "1"},
+                           headers=dict(auth, **{"Content-Type": "application/octet-stream"}), data=content[:100],
+                           timeout=10)
+    assert legacy.status_code == 404
+    too_big = requests.post(emu.url + "/ShelfUploadPartInit", headers=dict(auth, **{
+        "Content-Type": "application/octet-stream"}), data=content[: 512 * 1024 + 1], timeout=10)
+    assert too_big.status_code == 400 and "at most 524288 bytes" in too_big.text
+    assert emu.posted() == []
 
 
 # --- credentials ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 from lxml import etree
 
-from marketplace_edo.lib import amounts, okei, xsd
+from marketplace_edo.lib import amounts, okei, upd, xsd
 from marketplace_edo.lib.upd import UpdError, build_upd, check_document
 from marketplace_edo.lib.upd_model import (
     Address, BankDetails, Contact, Document, DocumentRef, Line, Party, PaymentDocument,
@@ -319,6 +319,63 @@ def test_characters_outside_windows_1251_survive():
     _, data = build_upd(doc, now=NOW)
     root = assert_valid(data, "СЧФДОП")
     assert root.find("Документ/ТаблСчФакт/СведТов").get("НаимТов") == "Кружка ☕ «Утро» — 350 мл"
+
+
+def test_characters_outside_the_basic_plane_are_written_as_references():
+    doc = make_doc(buyer=_without(buyer_legal(), name='ООО "Смайл 😀"'))
+    _, data = build_upd(doc, now=NOW)
+    assert "&#128512;".encode() in data
+    root = assert_valid(data, "СЧФДОП")
+    assert root.find("Документ/СвСчФакт/СвПокуп/ИдСв/СвЮЛУч").get("НаимОрг") == 'ООО "Смайл 😀"'
+
+
+@pytest.mark.parametrize("changes, message", [
+    (lambda: dict(buyer=_without(buyer_legal(), name='ООО "Ром\ud800шка"')),
+     "Наименование покупателя: символ U+D800 не может быть записан в файл (непарный суррогат UTF-16"),
+    (lambda: dict(lines=[_line_with(name="Товар \udfff")]),
+     "Наименование товара (строка 1): символ U+DFFF не может быть записан в файл"),
+    (lambda: dict(signer=_without(signer(), last_name="Бондар\ufffeенко")),
+     "Фамилия подписанта: символ U+FFFE не может быть записан в файл (в XML такого символа нет)"),
+    (lambda: dict(basis_documents=[DocumentRef("Договор", "К-1\ud83d", DAY)]),
+     "Номер документа (основание передачи 1): символ U+D83D не может быть записан в файл"),
+    (lambda: dict(government_contract_id="1234567890123456789\ud800"),
+     "Идентификатор государственного контракта: символ U+D800"),
+    (lambda: dict(lines=[_line_with(name="Товар\x1b")]),
+     "Недопустимый управляющий символ U+001B в поле: наименование товара (строка 1)"),
+])
+def test_text_that_cannot_be_written_is_named_before_the_file_is_made(changes, message):
+    doc = make_doc(**changes())
+    problems = check_document(doc)
+    assert any(p.startswith(message) for p in problems), problems
+    with pytest.raises(UpdError) as err:  # and not lxml's UnicodeEncodeError
+        build_upd(doc, now=NOW)
+    assert err.value.messages == problems
+
+
+def test_builder_names_an_unwritable_value_the_checks_missed(monkeypatch):
+    """A value that reached the builder unchecked is refused naming the XML attribute."""
+    monkeypatch.setattr(upd, "check_document", lambda doc: [])
+    doc = make_doc(buyer=_without(buyer_legal(), name="ООО \ud800"))
+    with pytest.raises(UpdError) as err:
+        build_upd(doc, now=NOW)
+    assert err.value.messages == [
+        "СвЮЛУч/@НаимОрг: символ U+D800 не может быть записан в файл (непарный суррогат UTF-16: текст "
+        "повреждён при копировании или импорте)"]
+
+
+def test_file_id_longer_than_the_schema_allows_is_refused_naming_its_parts():
+    receiver, sender = "2BE-" + "7" * 96, "2BM-" + "8" * 96  # 100 characters each: allowed alone
+    problems = check_document(make_doc(receiver_id=receiver, sender_id=sender))
+    assert problems == [
+        "Идентификатор файла (ИдФайл) получится длиной 261 символов, а допускается до 255: его удлиняют "
+        "идентификаторы участников ЭДО — получателя (ИдПол, 100 символов) и отправителя (ИдОтпр, 100 "
+        "символов); вместе они могут занимать не больше 194 символов. Проверьте их у оператора ЭДО"]
+    with pytest.raises(UpdError):
+        build_upd(make_doc(receiver_id=receiver, sender_id=sender), now=NOW)
+    # at the limit the file is made, and the XSD takes it
+    name, data = build_upd(make_doc(receiver_id=receiver, sender_id=sender[:94]), now=NOW)
+    assert len(name) == 255 + len(".xml")
+    assert_valid(data, "СЧФДОП")
 
 
 def test_unit_name_alone_gives_the_okei_code():
