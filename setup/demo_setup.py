@@ -84,6 +84,9 @@ def main(argv=None):
             except Exception as exc:  # noqa: BLE001 - the demo goes on; the error is on the account
                 print(f"{name}: {exc}", file=sys.stderr)
             account.warehouse_mapping_ids.filtered(lambda w: w.scheme == "fbo").location_id = fbo_location
+        xsd = REPO.parent / "shared" / "edo" / "xsd"
+        if xsd.is_dir():  # the ФНС schemas, where this checkout has them beside it
+            env["ir.config_parameter"].set_param("marketplace_edo.xsd_dir", str(xsd))
         cron = env.ref("marketplace_connector.ir_cron_marketplace_import_orders")
         cron.write({"interval_number": 1, "interval_type": "minutes", "nextcall": env.cr.now()})
         env["res.lang"]._activate_lang("ru_RU")  # loaded with the addons' translations at install

@@ -25,6 +25,8 @@ if ! find_odoo; then
 fi
 
 say "== tier 2: Odoo tests in a fresh database"
+# the ФНС schemas the УПД files are validated against (the addon's setting; see README)
+export EDO_XSD_DIR="${EDO_XSD_DIR:-$REPO_ROOT/../shared/edo/xsd}"
 ensure_postgres
 db=${TEST_DB:-mp_test_$$}
 create_db "$db"
