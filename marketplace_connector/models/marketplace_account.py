@@ -26,23 +26,27 @@ MARKETPLACES = [
 ADMIN = "marketplace_connector.group_marketplace_admin"
 CONCURRENCY_RETRIES = 5
 LOCK_NAMESPACE = 4242
+#: the rate limiter of each account in this process (see _get_adapter)
+_RATE_LIMITERS = {}
 #: outcomes of one run of an account's import
 DONE, MORE, BUSY, FAILED = "done", "more", "busy", "failed"
-#: a run of the scheduled action stops at this share of Odoo's time limit of a cron job
-TIME_BUDGET_SHARE = 0.4
+#: a run of the scheduled action stops at this share of the time Odoo's cron worker leaves it
+TIME_BUDGET_SHARE = 0.5
+#: seconds Odoo's cron worker may sleep between two polls (odoo.service.server.SLEEP_INTERVAL)
+CRON_SLEEP = 60
 #: seconds, when Odoo sets no time limit
 DEFAULT_TIME_BUDGET = 45.0
 #: seconds a manager's "Import orders now" may take before the rest goes to the background
 MANUAL_TIME_BUDGET = 20.0
-#: seconds after which the scheduled action goes on when a run stopped at its budget
-CONTINUE_AFTER = 2
 #: the part of the window read in one step
 IMPORT_SLICE = timedelta(hours=6)
-#: kept orders turned into sale orders in one committed step
-COMMIT_CHUNK = 100
+#: kept orders turned into sale orders in one committed step (one chunk of the import)
+COMMIT_CHUNK = 25
+#: orders of a slice kept in one committed step
+STAGE_PIECE = 500
 #: held orders looked at, and imported orders whose state is read, in one step
-HELD_BATCH = 500
-STATE_BATCH = 1000
+HELD_BATCH = 200
+STATE_BATCH = 100
 #: days during which an imported order's marketplace state is followed by default
 DEFAULT_STATE_HORIZON = 60
 
@@ -380,6 +384,13 @@ class MarketplaceAccount(models.Model):
         if calls is not None:
             transport_kwargs["on_call"] = calls.append
         transport_kwargs.setdefault("timeout", (5.0, 30.0))
+        # one limiter per account and process, so that runs one after the other keep the
+        # marketplace's documented limit together
+        key = (self.env.cr.dbname, self.id, account.marketplace)
+        if "rate_limiter" not in transport_kwargs:
+            if key not in _RATE_LIMITERS:
+                _RATE_LIMITERS[key] = lib_base.adapter_class(account.marketplace).make_rate_limiter()
+            transport_kwargs["rate_limiter"] = _RATE_LIMITERS[key]
         return lib_base.make_adapter(
             self.marketplace, creds, account._settings(), base_url=base_url, **transport_kwargs)
 
@@ -511,7 +522,11 @@ class MarketplaceAccount(models.Model):
         if limit in (-1, None):
             limit = config.get("limit_time_real") or 0
         if limit and limit > 0:
-            return max(10.0, limit * TIME_BUDGET_SHARE)
+            # Odoo's cron worker resets its watchdog before it sleeps (up to SLEEP_INTERVAL + 10 s
+            # between polls), and runs every job due in one pass: only what is left after that
+            # is the run's
+            left = limit - CRON_SLEEP - 10
+            return max(5.0, left * TIME_BUDGET_SHARE)
         return DEFAULT_TIME_BUDGET
 
     @api.model
@@ -558,8 +573,9 @@ class MarketplaceAccount(models.Model):
                 commit=commit, deadline=time.monotonic() + share)
             more = more or outcome == MORE
         if more:
-            self.env.ref("marketplace_connector.ir_cron_marketplace_import_orders")._trigger(
-                fields.Datetime.now() + timedelta(seconds=CONTINUE_AFTER))
+            # at once: Odoo then wakes a cron worker (NOTIFY), whose time limit starts anew; the
+            # trigger outlives this job (Odoo removes only those older than the job's start)
+            self.env.ref("marketplace_connector.ir_cron_marketplace_import_orders")._trigger()
             if commit:
                 self.env.cr.commit()
         return more
@@ -618,14 +634,22 @@ class MarketplaceAccount(models.Model):
         return len(held) < HELD_BATCH
 
     def _import_step_window(self, run):
-        """One slice of the window of new and changed orders, read and kept (committed) before
-        anything else is done with it."""
+        """One slice of the window of new and changed orders, read and kept (committed a piece
+        at a time) before anything else is done with it; the cursor moves over the slice once
+        all of it is kept.  A slice left half kept at the deadline is read again next run,
+        where what is kept already costs nothing."""
         start = run.window_start
         if start >= run.now:
             return True
         end = min(start + self._import_slice(), run.now)
         items = run.adapter.fetch_orders(start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc))
-        run.Order._stage_orders(self, items)
+        for offset in range(0, len(items), STAGE_PIECE):
+            if offset:
+                run.checkpoint()
+                if run.out_of_time():
+                    run.stopped_in_slice = True
+                    return True
+            run.Order._stage_orders(self, items[offset:offset + STAGE_PIECE])
         self.sudo().write({"orders_synced_until": end})
         run.window_start = end
         return end >= run.now
@@ -690,6 +714,7 @@ class _ImportRun:
     ``marketplace.account._import_orders``)."""
 
     STEPS = ("held", "window", "queued", "states")
+    BACKLOG_STEPS = ("window", "queued")
 
     def __init__(self, account, commit, now, deadline, transport_kwargs):
         self.account = account
@@ -702,6 +727,7 @@ class _ImportRun:
         self.calls = []
         self.run_key = uuid.uuid4().hex
         self.held_offset = 0
+        self.stopped_in_slice = False
         #: the orders whose state this run read already (each is read once a run)
         self.states_read = set()
         self.adapter = None
@@ -731,13 +757,16 @@ class _ImportRun:
                     # each kind of step goes once a run at least, so that every run moves on
                     # with all of them (a backlog never starves the states, nor the reverse)
                     if not first and self.out_of_time():
-                        more = True
+                        # only a backlog calls for a run at once; the held orders and the
+                        # states go on at the next run, those looked at longest ago first
+                        more = more or step in self.BACKLOG_STEPS
                         break
                     first = False
                     if not self.in_transaction(method):
                         return BUSY
                     if self.last_step_done:
                         break
+                more = more or self.stopped_in_slice
             self.finish(more=more)
             return MORE if more else DONE
         except _LostLock:
@@ -783,6 +812,8 @@ class _ImportRun:
 
     def checkpoint(self):
         """Commit what is done (scheduled action) and take the lock again for what follows."""
+        self.account.sudo().import_backlog = self.Order.search_count(
+            [("account_id", "=", self.account.id), ("import_state", "=", "queued")])
         self.account._write_sync_log(self.calls, "orders", run_key=self.run_key)
         self.calls.clear()
         if self.commit:
@@ -792,11 +823,8 @@ class _ImportRun:
 
     def finish(self, more):
         account = self.account
-        backlog = self.Order.search_count([("account_id", "=", account.id), ("import_state", "=", "queued")])
-        vals = {"import_backlog": backlog}
         if not more:
-            vals["last_sync_date"] = fields.Datetime.now()
-        account.sudo().write(vals)
+            account.sudo().last_sync_date = fields.Datetime.now()
         self.checkpoint()
 
 
