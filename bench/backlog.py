@@ -55,6 +55,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 if os.environ.get("ODOO_PATH"):
     sys.path.insert(0, os.environ["ODOO_PATH"])
 
@@ -72,20 +73,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def create_database(db, addons_path):
-    for tool in (["dropdb", "--if-exists", db], ["createdb", db]):
-        try:
-            sh(*tool)
-        except subprocess.CalledProcessError:
-            sh(tool[0], "-U", "postgres", *tool[1:], *(["-O", os.environ.get("PGUSER") or os.getlogin()]
-                                                       if tool[0] == "createdb" else []))
-    from tests.odoo_env import db_options
-
-    subprocess.run([sys.executable, "-m", "odoo", "-d", db, f"--addons-path={addons_path}",
-                    "-i", ",".join(ADDONS), "--without-demo=all", "--stop-after-init",
-                    "--log-level=warn", "--max-cron-threads=0", *db_options()], check=True)
 
 
 def pg_connect(db):
@@ -263,7 +250,9 @@ def main():
 
     addons_path = odoo_addons_path(REPO)
     print(f"# installing {', '.join(ADDONS)} in {args.db}", file=sys.stderr, flush=True)
-    create_database(args.db, addons_path)
+    from order_import import create_database
+
+    create_database(args.db, addons_path, ADDONS)
     emulator = MarketplaceEmulator(seed=42, validate=args.validate).start()
     tmp = tempfile.mkdtemp(prefix="mp_backlog_")
     conf, logfile = os.path.join(tmp, "odoo.conf"), os.path.join(tmp, "odoo.log")

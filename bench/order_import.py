@@ -49,7 +49,8 @@ def sh(*cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def create_database(db, addons_path):
+def create_database(db, addons_path, modules=("marketplace_connector",)):
+    """A fresh database ``db`` with ``modules`` installed (the benchmarks share it)."""
     for tool in (["dropdb", "--if-exists", db], ["createdb", db]):
         try:
             sh(*tool)
@@ -59,8 +60,8 @@ def create_database(db, addons_path):
     from tests.odoo_env import db_options
 
     subprocess.run([sys.executable, "-m", "odoo", "-d", db, f"--addons-path={addons_path}",
-                    "-i", "marketplace_connector", "--without-demo=all", "--stop-after-init",
-                    "--log-level=warn", *db_options()], check=True)
+                    "-i", ",".join(modules), "--without-demo=all", "--stop-after-init",
+                    "--log-level=warn", "--max-cron-threads=0", *db_options()], check=True)
 
 
 def setup_accounts(env, emulator, suffix=""):

@@ -616,21 +616,18 @@ class MarketplaceAccount(models.Model):
         if not held:
             return True
         ctx = Order._import_context(self)
-        ready, still = Order.browse(), Order.browse()
-        for rec in held:
-            order = rec._kept_order()
-            if order is None:
-                continue
-            ctx.prefetch_mappings([(order, rec)])
-            if ctx.hold_reasons(order):
-                still |= rec
-            else:
+        ready = Order.browse()
+        kept = [(order, rec) for rec in held for order in [rec._kept_order()] if order is not None]
+        ctx.prefetch_mappings(kept)
+        for order, rec in kept:
+            if not ctx.hold_reasons(order):
                 ready |= rec
         ctx.unmapped.clear()
         if ready:
             ready._apply_states(run.adapter.fetch_states(ready._state_refs()))
-        run.held_offset += len(still)
         ready.filtered(lambda r: r.import_state == "held")._import_staged()
+        # the next batch starts after those still held (an unreadable payload included)
+        run.held_offset += len(held.filtered(lambda r: r.import_state == "held"))
         return len(held) < HELD_BATCH
 
     def _import_step_window(self, run):
