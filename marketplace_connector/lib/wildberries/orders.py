@@ -1,9 +1,6 @@
-"""Wildberries seller API: the adapter of one seller account and the parsers of its payloads.
+"""Wildberries assembly tasks: the orders of an account and their states (:class:`WildberriesOrders`).
 
-WB's unit of an order is the *assembly task* (сборочное задание): one task per item bought.
-A basket of three items gives three tasks sharing the buyer's ``orderUid``; each task is an
-:class:`~.orders.Order` here with one line of quantity 1.  ``id`` is the external id,
-``rid`` (the ``srid`` of WB's reports) the secondary reference.  Schemes:
+Calls, by scheme (marketplace API):
 
 * FBS — the seller packs, WB delivers: ``/api/v3/orders/new`` (every new task),
   ``/api/v3/orders`` (tasks created in a period, paged by ``next``; no status in it) and
@@ -13,17 +10,6 @@ A basket of three items gives three tasks sharing the buyer's ``orderUid``; each
   and ``/api/v3/dbs/orders/client`` (the buyer's name and WB's substitute phone number; the
   address is in the task).  A DBS task that the seller confirmed elsewhere before our first
   import is in neither list until it is finished: WB's API has no other list of them.
-
-Hosts: WB has one host per API family in production (:data:`HOSTS`).  The account's base URL
-is the marketplace host (:attr:`WildberriesAdapter.default_base_url`); each call names its
-family, and goes to that family's host while the transport points at production.  With any
-other base URL (the emulator, a sandbox) every family is served under that one URL.
-
-Limits: the FBS/DBS task and warehouse methods allow 300 requests a minute per seller (one
-every 200 ms, bursts of 20); the transport keeps to 4.5 a second with bursts of 20, i.e. at
-most 290 in any minute.  Content (cards) allows 100 a minute, bursts of 5: the card list has a
-limiter of its own.  Over a limit WB answers 429 with ``X-Ratelimit-Retry`` (seconds), which
-the transport obeys.
 
 Prices: WB gives kopecks (integers).  Price bases (:attr:`WildberriesAdapter.PRICE_BASES`),
 each a unit price in the currency of the seller's country (``convertedCurrencyCode``, the
@@ -52,19 +38,12 @@ compensated in the realization report).
 """
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from decimal import ROUND_HALF_UP
 
-from . import orders as o
-from .base import Adapter, CatalogItem, Warehouse
-from .transport import ApiError, AuthError, RateLimiter
-
-#: production hosts, one per API family
-HOSTS = {
-    "marketplace": "https://marketplace-api.wildberries.ru",
-    "content": "https://content-api.wildberries.ru",
-    "common": "https://common-api.wildberries.ru",
-}
+from .. import orders as o
+from ..transport import ApiError, AuthError
+from .client import MAX_INT64, _barcodes, _chunks, _moment, _task_id
 
 #: ISO 4217 numeric codes WB uses (``currencyCode``, ``convertedCurrencyCode``)
 CURRENCIES = {643: "RUB", 933: "BYN", 398: "KZT", 51: "AMD", 417: "KGS", 860: "UZS", 944: "AZN",
@@ -83,13 +62,7 @@ RETURNED_WB = {"canceled_by_client"}
 SHIPPED_SUPPLIER = {"complete", "deliver"}
 SHIPPED_WB = {"sorted", "ready_for_pickup", "postponed_delivery", "accepted_by_carrier", "sent_to_carrier"}
 
-#: WB warehouse ``deliveryType`` -> scheme (3 DBW and 5 click & collect are not imported)
-WAREHOUSE_SCHEMES = {1: o.FBS, 2: o.DBS, 6: o.DBS}
-
 _STATUS_WORD = re.compile(r"^[a-z_]{1,40}$")
-_BARCODE = re.compile(r"^[0-9A-Za-z-]{1,64}$")
-MAX_INT64 = 2 ** 63 - 1
-EARLIEST = datetime(2010, 1, 1, tzinfo=timezone.utc)
 #: the longest period /api/v3/orders and /api/v3/dbs/orders take in one request
 MAX_PERIOD = timedelta(days=30)
 #: the kopeck fields of a task; each must be a non-negative whole number when present
@@ -97,19 +70,6 @@ KOPECK_FIELDS = ("price", "convertedPrice", "finalPrice", "convertedFinalPrice",
 
 
 # --- parsers -------------------------------------------------------------------------------
-
-def _task_id(value, label="id", ext=None):
-    """A WB id (task, nmId, chrtId, warehouse): a non-negative integer (or its digits)."""
-    if isinstance(value, bool) or value is None or value == "":
-        raise o.PayloadError(f"missing {label}", ext)
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
-        value = int(value)
-    if not isinstance(value, int):
-        raise o.PayloadError(f"{label} is not a Wildberries id: {str(value)[:24]!r}", ext)
-    if value < 0 or value > MAX_INT64:
-        raise o.PayloadError(f"{label} is out of range ({str(value)[:24]})", ext)
-    return str(value)
-
 
 def peek_id(raw):
     """The task's id when it can be read (for dedup and error reports), else None."""
@@ -202,30 +162,7 @@ def _line_prices(raw, ext):
 def _line_price(raw, ext):
     """The unit price on the default basis (``convertedPrice``) and its currency."""
     prices, currency = _line_prices(raw, ext)
-    return prices[WildberriesAdapter.default_price_basis], currency
-
-
-def _barcodes(raw, ext):
-    skus = raw.get("skus")
-    if skus is None:
-        return ()
-    if not isinstance(skus, list):
-        raise o.PayloadError("skus must be a list", ext)
-    if len(skus) > 100:
-        raise o.PayloadError(f"skus has {len(skus)} barcodes (at most 100)", ext)
-    result = []
-    for i, sku in enumerate(skus):
-        if not isinstance(sku, str) or not _BARCODE.match(sku.strip()):
-            raise o.PayloadError(f"skus[{i}] is not a barcode: {str(sku)[:24]!r}", ext)
-        result.append(sku.strip())
-    return tuple(result)
-
-
-def _moment(value, label, ext):
-    moment = o.timestamp(value, label, ext)
-    if moment < EARLIEST or moment > datetime.now(timezone.utc) + timedelta(days=7):
-        raise o.PayloadError(f"{label} is out of range: {moment.isoformat()}", ext)
-    return moment
+    return prices[WildberriesOrders.default_price_basis], currency
 
 
 def _address(raw, ext):
@@ -290,7 +227,7 @@ def parse_order(raw, scheme=o.FBS, status=None, client=None):
         line = o.OrderLine(
             # WB's tasks carry no product name: the article stands for it
             offer_code=article, name=article, quantity=o.quantity(1),
-            price=prices[WildberriesAdapter.default_price_basis], prices=prices,
+            price=prices[WildberriesOrders.default_price_basis], prices=prices,
             barcode=barcodes[0] if barcodes else "",
             item_id=_task_id(o.require(raw, "chrtId", ext), "chrtId", ext),
             product_ref=_task_id(o.require(raw, "nmId", ext), "nmId", ext),
@@ -324,50 +261,11 @@ def parse_dbs_order(raw, status=None, client=None):
     return parse_order(raw, o.DBS, status, client)
 
 
-def parse_card(card):
-    """One card of ``/content/v2/get/cards/list`` -> a CatalogItem per size (chrtID, barcodes);
-    an unusable card or size is left out, never raised."""
-    if not isinstance(card, dict):
-        return []
-    try:
-        offer = o.text(card.get("vendorCode"), "vendorCode", max_len=200)
-        if not offer:
-            return []
-        name = o.text(card.get("title"), "title", required=False) or offer
-        nm_id = _task_id(card.get("nmID"), "nmID")
-    except o.PayloadError:
-        return []
-    sizes = card.get("sizes")
-    items = []
-    for size in sizes if isinstance(sizes, list) else ():
-        if not isinstance(size, dict):
-            continue
-        try:
-            chrt = _task_id(size.get("chrtID"), "chrtID")
-            barcodes = _barcodes(size, None)
-            tech = o.text(size.get("techSize"), "techSize", required=False, max_len=64)
-        except o.PayloadError:
-            continue
-        items.append(CatalogItem(offer_code=offer, name=name, barcodes=barcodes, item_id=chrt, product_ref=nm_id,
-                                 extra={"size": tech} if tech else {}))
-    if not items and not isinstance(sizes, list):
-        items.append(CatalogItem(offer_code=offer, name=name, product_ref=nm_id))
-    return items
+# --- the capability --------------------------------------------------------------------------
 
-
-# --- the adapter -----------------------------------------------------------------------------
-
-def _chunks(values, size):
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
-class WildberriesAdapter(Adapter):
-    marketplace = "wildberries"
-    #: the marketplace API (assembly tasks, warehouses); other families: :data:`HOSTS`
-    default_base_url = HOSTS["marketplace"]
-    credential_fields = ("token",)
+class WildberriesOrders:
+    """Assembly tasks of the account: a mixin of :class:`~.WildberriesAdapter` (it calls the
+    :class:`~.client.WildberriesClient`'s ``_call``, ``_shape_error`` and ``_schemes``)."""
 
     #: tasks a page of /api/v3/orders and /api/v3/dbs/orders (at most 1000)
     page_size = 1000
@@ -375,10 +273,6 @@ class WildberriesAdapter(Adapter):
     status_batch = 1000
     #: ids a call of /api/v3/dbs/orders/client
     client_batch = 100
-    #: cards a page (at most 100)
-    catalog_page_size = 100
-    #: no paging loop goes further than this
-    max_pages = 500
 
     #: the price bases a task gives, (key, label), see the module docstring
     PRICE_BASES = (
@@ -389,44 +283,7 @@ class WildberriesAdapter(Adapter):
     #: the basis of ``OrderLine.price``: what the realization report calls the sale (retail_amount)
     default_price_basis = "buyer_price"
 
-    def __init__(self, transport, settings=None):
-        super().__init__(transport, settings)
-        # Content: 100 requests a minute, bursts of 5 (kept in real time)
-        self.content_limiter = RateLimiter(rate=1.5, burst=5)
-
-    @classmethod
-    def auth_headers(cls, credentials):
-        token = str((credentials or {}).get("token") or "").strip()
-        if not token:
-            raise AuthError("Wildberries: missing credentials: token")
-        if any(not ch.isprintable() or ch.isspace() for ch in token.removeprefix("Bearer ")):
-            raise AuthError("Wildberries: the token has characters a token cannot have")
-        return {"Authorization": token}
-
-    # documented: 300 a minute, one every 200 ms, bursts of 20 -> 4.5 a second + 20 = 290 a minute
-    rate_limit = (4.5, 20)
-
     # --- helpers ------------------------------------------------------------------------
-    def _schemes(self):
-        schemes = self.settings.get("schemes")
-        wanted = set(schemes) if schemes is not None else {o.FBS, o.DBS}
-        return wanted & {o.FBS, o.DBS}
-
-    def base_url_for(self, family):
-        """The base URL of an API family: its own host in production, else the account's URL."""
-        current = self.transport.base_url.rstrip("/").lower()
-        if current in HOSTS.values():
-            return HOSTS[family]
-        return None  # the transport's own (emulator, sandbox)
-
-    def _call(self, family, method, path, params=None, json_body=None):
-        return self.transport.request(method, path, endpoint=path, params=params, json_body=json_body,
-                                      base_url=self.base_url_for(family))
-
-    @staticmethod
-    def _shape_error(path, what):
-        return ApiError(f"Wildberries {path}: unexpected answer ({what})", 200)
-
     def _orders_of(self, path, answer):
         items = answer.get("orders") if isinstance(answer, dict) else None
         if not isinstance(items, list):
@@ -503,30 +360,6 @@ class WildberriesAdapter(Adapter):
         return result
 
     # --- the interface --------------------------------------------------------------------
-    def test_connection(self):
-        path = "/api/v1/seller-info"
-        try:
-            info = self._call("common", "GET", path)
-        except AuthError:
-            raise
-        except ApiError as exc:
-            # e.g. a token of WB's test contour, which this method refuses: the name is a nicety
-            if not 400 <= exc.status < 500:
-                raise
-            info = {}
-        if not isinstance(info, dict):
-            raise self._shape_error(path, "not an object")
-        name = ""
-        for key in ("tradeMark", "name"):
-            try:
-                name = o.text(info.get(key), key, required=False, max_len=200)
-            except o.PayloadError:
-                name = ""
-            if name:
-                break
-        count = len(self.fetch_warehouses())
-        return f"Wildberries: {name or 'seller'}, {count} FBS/DBS warehouse(s)"
-
     def fetch_orders(self, since, until):
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
@@ -579,62 +412,3 @@ class WildberriesAdapter(Adapter):
                     continue
                 states[ident] = (state, text)
         return states
-
-    def fetch_catalog(self):
-        """Every card, by ``settings.cursor`` paging (oldest change first, so that a card
-        changed while paging comes again rather than never)."""
-        path = "/content/v2/get/cards/list"
-        limit = self.catalog_page_size
-        cursor = {"limit": limit}
-        seen = set()
-        for _ in range(self.max_pages):
-            self.content_limiter.acquire()
-            answer = self._call("content", "POST", path, json_body={"settings": {
-                "sort": {"ascending": True}, "cursor": cursor, "filter": {"withPhoto": -1}}})
-            cards = answer.get("cards") if isinstance(answer, dict) else None
-            if not isinstance(cards, list):
-                raise self._shape_error(path, "no list of cards")
-            for card in cards:
-                yield from parse_card(card)
-            after = answer.get("cursor")
-            total = after.get("total") if isinstance(after, dict) else None
-            if not cards or (isinstance(total, int) and total < limit) or len(cards) < limit:
-                return
-            updated, nm_id = after.get("updatedAt"), after.get("nmID")
-            if not isinstance(updated, str) or not updated or len(updated) > 64 or isinstance(nm_id, bool) \
-                    or not isinstance(nm_id, int):
-                raise self._shape_error(path, "a full page without a usable cursor")
-            if (updated, nm_id) in seen:
-                raise self._shape_error(path, "the same cursor twice: paging stopped")
-            seen.add((updated, nm_id))
-            cursor = {"limit": limit, "updatedAt": updated, "nmID": nm_id}
-        raise ApiError(f"Wildberries {path}: paging did not end after {self.max_pages} pages", 200)
-
-    def fetch_warehouses(self):
-        """The seller's FBS and DBS/EDBS warehouses (WB's own warehouses serve FBW, not imported)."""
-        path = "/api/v3/warehouses"
-        answer = self._call("marketplace", "GET", path)
-        if not isinstance(answer, list):
-            raise self._shape_error(path, "not a list of warehouses")
-        result, seen = [], set()
-        for row in answer:
-            if not isinstance(row, dict):
-                continue
-            scheme = WAREHOUSE_SCHEMES.get(row.get("deliveryType")) if not isinstance(
-                row.get("deliveryType"), bool) else None
-            if scheme is None:
-                continue
-            try:
-                ref = _task_id(row.get("id"), "id")
-                name = o.text(row.get("name"), "name", required=False, max_len=200) or ref
-            except o.PayloadError:
-                continue
-            if ref not in seen:
-                seen.add(ref)
-                result.append(Warehouse(ref=ref, name=name, scheme=scheme))
-        return result
-
-
-__all__ = ["WildberriesAdapter", "HOSTS", "parse_order", "parse_fbs_order", "parse_dbs_order", "parse_status",
-           "parse_client", "parse_card", "status_state", "peek_id"]
-

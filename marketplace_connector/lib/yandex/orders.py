@@ -1,16 +1,4 @@
-"""Yandex Market Partner API: the adapter of one business (кабинет) and the parsers of its payloads.
-
-An account is a *business* (``business_id``) with one or more *campaigns* (shops,
-``campaign_ids``), each working by one model.  Schemes, from the order's ``programType``:
-
-* FBS — ``FBS`` and ``EXPRESS`` (the seller packs from its own warehouse, the Market delivers);
-* DBS — ``DBS`` (the seller delivers; only these orders carry the buyer's address, and the
-  buyer's name and phone come from ``GET v2/campaigns/{campaignId}/orders/{orderId}/buyer``);
-* FBO — ``FBY`` (the Market packs and delivers from its fulfilment warehouses).
-
-``LAAS`` orders (placed by the seller on other platforms, only delivered by the Market) are
-not Market sales: they are never asked for.  When an order has no ``programType`` the
-delivery partner decides: the shop delivers → DBS, otherwise FBS.
+"""Yandex Market orders: the orders of a business and their states (:class:`YandexOrders`).
 
 Calls:
 
@@ -29,10 +17,7 @@ Calls:
   when none is given: refs are grouped by their ``created_at`` (Moscow dates) into periods of
   at most 30 days, each asked with its own ``creationDateFrom/To``; a ref without a creation
   time is asked without dates (so only the last 30 days can answer for it).
-* Catalogue: ``POST v2/businesses/{businessId}/offer-mappings`` (``pageToken`` paging).
-* Warehouses: ``GET v2/campaigns`` (the model of each campaign), ``POST
-  v2/businesses/{businessId}/warehouses`` (the seller's warehouses of FBS/DBS campaigns) and
-  ``GET v2/warehouses`` (the Market's fulfilment warehouses, for FBY).
+* The buyer of a DBS order: ``GET v2/campaigns/{campaignId}/orders/{orderId}/buyer``.
 
 Prices: an item's ``prices`` are totals for all its units: ``payment`` (money) + ``cashback``
 (Plus points) is what the buyer paid; ``subsidy`` is what the Market pays the seller on top
@@ -55,25 +40,15 @@ States: ``RETURNED`` is a return (the goods come back), not a cancellation; a ca
 whose substatus says the order was lost (``LOST``, ``DELIVERY_SERVICE_LOST``,
 ``SORTING_CENTER_LOST``, ``DROPOFF_LOST``) is lost; ``PARTIALLY_RETURNED`` stays delivered (the
 sale stands; the returned part comes with the Market's returns).
-
-Times: the v1 orders give ISO 8601 with an offset; a time without one (and the v2 form
-``DD-MM-YYYY HH:MM:SS``) is Moscow time.
-
-Limits: ``getBusinessOrders`` is documented at 10 000 requests an hour (and 6 in parallel);
-the adapter keeps to 2.5 requests a second with a burst of 50, at most 9 050 in any hour.  The
-Market answers "too many requests" with **420** and ``X-RateLimit-Resource-Until`` (an RFC 822
-date), which the transport obeys.
 """
 import dataclasses
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from . import orders as o
-from .base import Adapter, CatalogItem, Warehouse
-from .transport import ApiError, AuthError
-
-MSK = timezone(timedelta(hours=3), "MSK")
+from .. import orders as o
+from ..transport import ApiError
+from .client import MSK, _amount, _iso, _moment, _number_id, _required_text, parse_time
 
 #: status -> neutral state (PROCESSING depends on the substatus, see :func:`status_state`)
 STATUS_STATES = {
@@ -105,52 +80,19 @@ OPEN_STATUSES = ("PENDING", "PROCESSING")
 #: programType -> scheme
 PROGRAM_SCHEMES = {"FBS": o.FBS, "EXPRESS": o.FBS, "DBS": o.DBS, "FBY": o.FBO}
 SCHEME_PROGRAMS = {o.FBS: ("FBS", "EXPRESS"), o.DBS: ("DBS",), o.FBO: ("FBY",)}
-#: placementType of a campaign -> scheme of its warehouses
-PLACEMENT_SCHEMES = {"FBS": o.FBS, "DBS": o.DBS, "FBY": o.FBO}
-CURRENCIES = {"RUR": "RUB"}
 #: the Market's statuses of the buyer's call (GET .../buyer answers only in these)
 BUYER_STATUSES = ("PROCESSING", "DELIVERY", "PICKUP")
 
 _WORD = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_DMY = re.compile(r"^(\d{2})-(\d{2})-(\d{4})(?: (\d{2}):(\d{2})(?::(\d{2}))?)?$")
 MAX_LINES = 500
 MAX_REGION_DEPTH = 10
-EARLIEST = datetime(2010, 1, 1, tzinfo=timezone.utc)
 KOPECK = o.KOPECK
 
 
 # --- parsers -------------------------------------------------------------------------------------
 
-def _number_id(value, label, ext=None):
-    """A Market numeric id (order, campaign, shipment, SKU): a positive integer, at most 20 digits.
-    A string of digits is taken too."""
-    if isinstance(value, bool) or value is None or value == "":
-        raise o.PayloadError(f"missing {label}", ext)
-    if isinstance(value, int):
-        if value <= 0:
-            raise o.PayloadError(f"{label} must be a positive number (got {value})", ext)
-        text = str(value)
-    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        text = value.strip().lstrip("0") or "0"
-        if text == "0":
-            raise o.PayloadError(f"{label} must be a positive number", ext)
-    else:
-        raise o.PayloadError(f"{label} is not a Yandex Market id: {str(value)[:24]!r}", ext)
-    if len(text) > 20:
-        raise o.PayloadError(f"{label} is not a Yandex Market id: {text[:24]!r}…", ext)
-    return text
-
-
 def _order_id(raw):
     return _number_id(o.require(raw, "orderId"), "orderId")
-
-
-def _required_text(value, label, ext, max_len):
-    cleaned = o.text(value, label, ext, max_len=max_len)
-    if not cleaned:
-        raise o.PayloadError(f"{label} is empty", ext)
-    return cleaned
 
 
 def _word(value, label, ext, required=True):
@@ -182,51 +124,6 @@ def _status(raw, ext):
     substatus = raw.get("substatus")
     state = status_state(status, substatus, ext)
     return state, f"{status} / {substatus}" if substatus else status
-
-
-def parse_time(value, label, ext=None):
-    """An aware UTC time from ISO 8601 (a time without an offset is Moscow time) or the v2 form
-    ``DD-MM-YYYY HH:MM:SS`` (Moscow time).  Out of 2010 … a week ahead -> PayloadError."""
-    if isinstance(value, bool) or value is None or value == "":
-        raise o.PayloadError(f"missing {label}", ext)
-    if not isinstance(value, str) or len(value) > 40:
-        raise o.PayloadError(f"{label} is not a valid time: {str(value)[:40]!r}", ext)
-    try:
-        match = _DMY.match(value.strip())
-        if match:
-            day, month, year, hour, minute, second = match.groups()
-            moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
-        else:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except (ValueError, OverflowError):
-        raise o.PayloadError(f"{label} is not a valid time: {value[:40]!r}", ext) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=MSK)
-    moment = moment.astimezone(timezone.utc)
-    if moment < EARLIEST or moment > datetime.now(timezone.utc) + timedelta(days=7):
-        raise o.PayloadError(f"{label} is out of range: {moment.isoformat()}", ext)
-    return moment
-
-
-def _amount(block, label, ext, required=True):
-    """(Decimal, currency) of a ``CurrencyValueDTO`` ``{value, currencyId}``; (0, None) when absent
-    and not required."""
-    if block is None:
-        if required:
-            raise o.PayloadError(f"missing {label}", ext)
-        return Decimal(0), None
-    if not isinstance(block, dict):
-        raise o.PayloadError(f"{label} is not an object", ext)
-    value = block.get("value")
-    if isinstance(value, str) and len(value) > 32:
-        raise o.PayloadError(f"{label} is not a number: {value[:20]!r}…", ext)
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise o.PayloadError(f"{label} value is not a number", ext)
-    amount = o.money(value, f"{label} value", ext)
-    currency = block.get("currencyId")
-    if not isinstance(currency, str) or not _CURRENCY.match(currency):
-        raise o.PayloadError(f"{label} currencyId is not a currency code: {str(currency)[:20]!r}", ext)
-    return amount, CURRENCIES.get(currency, currency)
 
 
 def _count(value, label, ext):
@@ -289,7 +186,7 @@ def _split_units(totals, count, common):
     for lo, hi in zip(bounds, bounds[1:]):
         prices = {basis: units[basis] + (KOPECK if lo >= whole - rests[basis] else 0) for basis in totals}
         lines.append(o.OrderLine(quantity=Decimal(hi - lo) if len(bounds) > 2 else count,
-                                 price=prices[YandexAdapter.default_price_basis], prices=prices, **common))
+                                 price=prices[YandexOrders.default_price_basis], prices=prices, **common))
     return lines
 
 
@@ -446,69 +343,15 @@ def parse_buyer(raw):
     return {k: v for k, v in (("name", name), ("phone", phone)) if v}
 
 
-def parse_catalog_item(entry):
-    """One ``offerMappings`` entry -> CatalogItem, or None when it is unusable."""
-    if not isinstance(entry, dict):
-        return None
-    offer = entry.get("offer")
-    if not isinstance(offer, dict):
-        return None
-    try:
-        code = _required_text(offer.get("offerId"), "offerId", None, 255)
-        name = o.text(offer.get("name"), "name", required=False) or code
-        barcodes = offer.get("barcodes") or []
-        barcodes = tuple(
-            b.strip() for b in barcodes if isinstance(b, str) and 0 < len(b.strip()) <= 64
-            and b.strip().isprintable() and "<" not in b
-        ) if isinstance(barcodes, list) else ()
-        sku = ""
-        mapping = entry.get("mapping")
-        if isinstance(mapping, dict) and mapping.get("marketSku") not in (None, ""):
-            sku = _number_id(mapping["marketSku"], "marketSku")
-        extra = {}
-        price = offer.get("basicPrice")
-        if isinstance(price, dict):
-            try:
-                amount, currency = _amount(price, "basicPrice", None)
-                if currency == "RUB":
-                    extra["price"] = str(amount)
-            except o.PayloadError:
-                pass
-        return CatalogItem(offer_code=code, name=name, barcodes=barcodes, item_id=sku, extra=extra)
-    except o.PayloadError:
-        return None
+# --- the capability ----------------------------------------------------------------------------
 
-
-# --- the adapter -------------------------------------------------------------------------------
-
-def _moment(value):
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def _iso(moment, up=False):
-    """ISO 8601 in Moscow time, whole seconds (rounded down; ``up``: up)."""
-    moment = _moment(moment)
-    if up and moment.microsecond:
-        moment += timedelta(seconds=1)
-    return moment.replace(microsecond=0).astimezone(MSK).isoformat()
-
-
-class YandexAdapter(Adapter):
-    marketplace = "yandex"
-    default_base_url = "https://api.partner.market.yandex.ru"
-    credential_fields = ("api_key",)
+class YandexOrders:
+    """Orders of the business: a mixin of :class:`~.YandexAdapter` (it calls the
+    :class:`~.client.YandexClient`'s ``_pages``, ``_business_id``, ``_campaign_ids`` and
+    ``_schemes``)."""
 
     #: orders a page (the Market's maximum is 50)
     page_size = 50
-    #: offer mappings a page (at most 100)
-    catalog_page_size = 100
-    #: warehouses a page (at most 30); campaigns a page (at most 100)
-    warehouse_page_size = 30
-    campaign_page_size = 100
-    #: no paging loop goes further than this
-    max_pages = 500
     #: the longest creation period of one state query (the Market allows 30 days)
     state_period_days = 30
 
@@ -524,124 +367,12 @@ class YandexAdapter(Adapter):
     #: a window longer than this is cut (creation dates at most 30 days apart, end excluded)
     max_window = timedelta(days=28)
 
-    @classmethod
-    def auth_headers(cls, credentials):
-        key = str((credentials or {}).get("api_key") or "").strip()
-        if not key:
-            raise AuthError("Yandex Market: missing credentials: api_key")
-        if len(key) > 500 or not key.isprintable():
-            raise AuthError("Yandex Market: the Api-Key has characters a key cannot have")
-        return {"Api-Key": key}
-
-    # documented: getBusinessOrders 10 000 requests an hour; 50 + 2.5/s * 3600 = 9 050 an hour at most
-    rate_limit = (2.5, 50)
-
-    # --- settings ------------------------------------------------------------------------
-    def _business_id(self):
-        value = self.settings.get("business_id")
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit() \
-                or int(value) <= 0:
-            raise ApiError("Yandex Market: the business ID (кабинет) of the account is not set")
-        return int(value)
-
-    def _campaign_ids(self):
-        result = []
-        for value in self.settings.get("campaign_ids") or ():
-            if isinstance(value, bool):
-                continue
-            if isinstance(value, int) and value > 0 or isinstance(value, str) and value.strip().isdigit():
-                if int(value) > 0 and int(value) not in result:
-                    result.append(int(value))
-        return result
-
-    def _schemes(self):
-        schemes = self.settings.get("schemes")
-        return set(schemes) if schemes is not None else {o.FBS, o.DBS, o.FBO}
-
-    # --- calls ----------------------------------------------------------------------------
-    @staticmethod
-    def _shape_error(path, what):
-        return ApiError(f"Yandex Market {path}: unexpected answer ({what})", 200)
-
-    def _pages(self, method, path, endpoint, limit, body=None, unwrap=None, key="orders"):
-        """Every item of a ``pageToken``-paged list.  ``unwrap``: the answer's envelope key
-        (``result``) or None when the list is at the top level."""
-        seen = set()
-        token = None
-        for _ in range(self.max_pages):
-            params = {"limit": limit}
-            if token:
-                params["pageToken"] = token
-            page = self.transport.request(method, path, endpoint=endpoint, params=params, json_body=body)
-            if unwrap:
-                page = page.get(unwrap) if isinstance(page, dict) else None
-            if not isinstance(page, dict):
-                raise self._shape_error(endpoint, "not an object")
-            items = page.get(key)
-            if not isinstance(items, list):
-                raise self._shape_error(endpoint, f"no list of {key}")
-            yield from items
-            paging = page.get("paging")
-            token = paging.get("nextPageToken") if isinstance(paging, dict) else None
-            if token in (None, ""):
-                return
-            if not isinstance(token, str) or len(token) > 2000:
-                raise self._shape_error(endpoint, "an unusable nextPageToken")
-            if token in seen:
-                raise self._shape_error(endpoint, "the same nextPageToken twice: paging stopped")
-            seen.add(token)
-        raise ApiError(f"Yandex Market {endpoint}: paging did not end after {self.max_pages} pages", 200)
-
     def _orders(self, body):
         endpoint = "/v1/businesses/{businessId}/orders"
         path = f"/v1/businesses/{self._business_id()}/orders"
         return self._pages("POST", path, endpoint, self.page_size, body=body)
 
-    def _campaigns(self):
-        """{campaign id: (placementType, name)} of the key's business, from ``GET v2/campaigns``;
-        also the business (id, name)."""
-        campaigns, business = {}, None
-        for row in self._pages("GET", "/v2/campaigns", "/v2/campaigns", self.campaign_page_size,
-                               key="campaigns"):
-            if not isinstance(row, dict):
-                continue
-            try:
-                ref = int(_number_id(row.get("id"), "campaign id"))
-            except o.PayloadError:
-                continue
-            placement = row.get("placementType") if isinstance(row.get("placementType"), str) else ""
-            try:
-                name = o.text(row.get("domain"), "domain", required=False, max_len=200)
-            except o.PayloadError:
-                name = ""
-            campaigns[ref] = (placement, name or str(ref))
-            info = row.get("business")
-            if business is None and isinstance(info, dict):
-                try:
-                    bid = int(_number_id(info.get("id"), "business id"))
-                    business = (bid, o.text(info.get("name"), "business name", required=False, max_len=300))
-                except o.PayloadError:
-                    pass
-        return campaigns, business
-
     # --- the interface --------------------------------------------------------------------
-    def test_connection(self):
-        campaigns, business = self._campaigns()
-        wanted = self.settings.get("business_id")
-        if business and wanted not in (None, "", 0) and str(wanted).strip() != str(business[0]):
-            raise ApiError(f"Yandex Market: the Api-Key belongs to business {business[0]}, "
-                           f"not to the business {str(wanted)[:20]} of the account", 0)
-        missing = [c for c in self._campaign_ids() if c not in campaigns]
-        if missing:
-            raise ApiError("Yandex Market: campaign(s) not in this business: "
-                           + ", ".join(map(str, missing[:10])), 0)
-        selected = self._campaign_ids() or sorted(campaigns)
-        shown = ", ".join(f"{campaigns[c][1]} ({campaigns[c][0] or '?'})" for c in selected[:4])
-        if len(selected) > 4:
-            shown += ", …"
-        who = f"business {business[1] or '?'} ({business[0]})" if business else "connected"
-        return f"Yandex Market: {who}, {len(selected)} campaign(s): {shown or 'none'}"
-
     def fetch_orders(self, since, until):
         since, until = _moment(since), _moment(until)
         programs = sorted({p for s in self._schemes() for p in SCHEME_PROGRAMS.get(s, ())})
@@ -741,60 +472,3 @@ class YandexAdapter(Adapter):
                     continue
                 states[ext] = (state, status_text)
         return states
-
-    def fetch_catalog(self):
-        business = self._business_id()
-        endpoint = "/v2/businesses/{businessId}/offer-mappings"
-        for entry in self._pages("POST", f"/v2/businesses/{business}/offer-mappings", endpoint,
-                                 self.catalog_page_size, body={}, unwrap="result", key="offerMappings"):
-            item = parse_catalog_item(entry)
-            if item is not None:
-                yield item
-
-    def fetch_warehouses(self):
-        business = self._business_id()
-        campaigns, _business = self._campaigns()
-        selected = [c for c in (self._campaign_ids() or sorted(campaigns)) if c in campaigns]
-        schemes = self._schemes()
-        own = [c for c in selected if PLACEMENT_SCHEMES.get(campaigns[c][0]) in (o.FBS, o.DBS)]
-        result, seen = [], set()
-        endpoint = "/v2/businesses/{businessId}/warehouses"
-        for i in range(0, len(own), 25):
-            body = {"campaignIds": own[i:i + 25]}
-            for row in self._pages("POST", f"/v2/businesses/{business}/warehouses", endpoint,
-                                   self.warehouse_page_size, body=body, unwrap="result", key="warehouses"):
-                if not isinstance(row, dict):
-                    continue
-                try:
-                    ref = _number_id(row.get("id"), "warehouse id")
-                    campaign = int(_number_id(row.get("campaignId"), "campaignId"))
-                    name = o.text(row.get("name"), "name", required=False, max_len=200) or ref
-                except o.PayloadError:
-                    continue
-                scheme = PLACEMENT_SCHEMES.get(campaigns.get(campaign, ("",))[0])
-                if scheme not in (o.FBS, o.DBS) or ref in seen:
-                    continue
-                seen.add(ref)
-                result.append(Warehouse(ref=ref, name=name, scheme=scheme))
-        if o.FBO in schemes and any(campaigns[c][0] == "FBY" for c in selected):
-            answer = self.transport.request("GET", "/v2/warehouses", endpoint="/v2/warehouses")
-            body = answer.get("result") if isinstance(answer, dict) else None
-            rows = body.get("warehouses") if isinstance(body, dict) else None
-            if not isinstance(rows, list):
-                raise self._shape_error("/v2/warehouses", "no list of warehouses")
-            for row in rows:
-                if not isinstance(row, dict):
-                    continue
-                try:
-                    ref = _number_id(row.get("id"), "warehouse id")
-                    name = o.text(row.get("name"), "name", required=False, max_len=200) or ref
-                except o.PayloadError:
-                    continue
-                if ref not in seen:
-                    seen.add(ref)
-                    result.append(Warehouse(ref=ref, name=name, scheme=o.FBO))
-        return result
-
-
-__all__ = ["YandexAdapter", "parse_order", "parse_state", "parse_buyer", "parse_catalog_item", "parse_time",
-           "status_state", "STATUS_STATES", "IMPORT_STATUSES", "OPEN_STATUSES"]

@@ -1,18 +1,6 @@
-"""Ozon Seller API: the adapter of one seller account and the parsers of its payloads.
+"""Ozon postings: the orders of an account and their states (:class:`OzonOrders`).
 
-Orders are Ozon *postings* (отправления): ``posting_number`` is the order's external id,
-``order_number`` the second id the seller sees.  Schemes, from the posting's
-``integration_type_flow`` (or the older ``tpl_integration_type``):
-
-* FBS — the seller packs, Ozon delivers (``ozon``, ``hybrid``...);
-* DBS — Ozon's *rFBS*: the seller or a carrier of the seller's delivers (``non_integrated``,
-  ``3pl_tracking``, ``aggregator`` and their ``hybrid_*`` forms, ``click_and_collect``); only
-  these postings carry the buyer's name and address;
-* FBO — Ozon packs from its fulfilment centres (the FBO list), and ``FBP`` postings of the
-  FBS list (shipped from Ozon's partner warehouses, not from the seller's stock).
-
-Calls (all POST).  Ozon switched several list methods of our spec file off in 2026; the
-current ones page by an opaque ``cursor`` + ``has_next``, at most 100 postings a page:
+Calls (all POST; the lists page by cursor, at most 100 postings a page):
 
 * FBS/rFBS postings: ``/v4/posting/fbs/list``.  Two queries per import: postings *created*
   (``in_process_at``) in the window, and postings created in the
@@ -22,10 +10,6 @@ current ones page by an opaque ``cursor`` + ``has_next``, at most 100 postings a
   2026-08-31).
 * States of known postings: ``/v3/posting/fbs/get`` and ``/v2/posting/fbo/get``, one call a
   posting (Ozon has no batch look-up by posting number), every ref given.
-* Catalogue: ``/v3/product/list`` (``last_id`` paging) + ``/v3/product/info/list``
-  (names, barcodes, SKU).  Warehouses: ``/v2/warehouse/list`` (the seller's FBS / rFBS
-  warehouses; ``/v1/warehouse/list`` was switched off on 2026-04-07) and ``/v1/cluster/list``
-  (Ozon's fulfilment centres, for FBO).
 
 Prices: bases of a product line (:attr:`OzonAdapter.PRICE_BASES`), unit prices in the
 posting's currency (``products[].price.currency`` / ``currency_code``; Ozon sells in RUB, and
@@ -46,18 +30,13 @@ States: ``cancelled`` is a return when the posting was cancelled after it was sh
 ``posting_returned_to_warehouse``): the goods come back; lost when the cancellation reason
 says the posting was lost (ASSUMPTION: Ozon has no "lost" status word; its cancellation
 reasons for a posting lost in delivery say «утерян» / «утеряно»).
-
-The shapes of the methods newer than the spec file are described in ``tests/emulator/ozon.py``.
-Ozon answers "too many requests" with 429 and no hint: the transport backs off
-exponentially.  The documented limit is 50 requests a second per Client-Id for all
-methods; the adapter keeps to 20 a second, leaving room for the seller's other tools.
 """
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from . import orders as o
-from .base import Adapter, CatalogItem, Warehouse
-from .transport import ApiError, AuthError
+from .. import orders as o
+from ..transport import ApiError
+from .client import _CURRENCY, _moment, _number_id, _price, _required_text, _stamp
 
 #: Ozon status word -> neutral state
 STATUS_STATES = {
@@ -88,10 +67,8 @@ RFBS_INTEGRATIONS = {"non_integrated", "3pl_tracking", "aggregator", "hybrid_non
 PARTNER_INTEGRATIONS = {"FBP"}
 
 _POSTING_NUMBER = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,63}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _STATUS_WORD = re.compile(r"^[a-z_]{1,64}$")
 MAX_LINES = 500
-EARLIEST = datetime(2010, 1, 1, tzinfo=timezone.utc)
 
 
 # --- parsers -------------------------------------------------------------------------------
@@ -102,21 +79,6 @@ def _posting_number(raw):
     if not _POSTING_NUMBER.match(number):
         raise o.PayloadError(f"posting_number has an unexpected form: {number[:40]!r}", None, raw)
     return number
-
-
-def _number_id(value, label, ext):
-    """An Ozon numeric id (SKU, warehouse, order): digits, at most 20 of them."""
-    ident = o.ident(value, label, ext)
-    if not ident.isdigit() or len(ident) > 20:
-        raise o.PayloadError(f"{label} is not an Ozon id: {ident[:24]!r}", ext)
-    return ident
-
-
-def _required_text(value, label, ext, max_len):
-    cleaned = o.text(value, label, ext, max_len=max_len)
-    if not cleaned:
-        raise o.PayloadError(f"{label} is empty", ext)
-    return cleaned
 
 
 def status_state(status, ext=None):
@@ -158,29 +120,6 @@ def _status(raw, ext):
     if state == o.CANCELLED:
         state = _cancelled_state(raw, substatus, ext)
     return state, f"{status} / {substatus}" if substatus else status
-
-
-def _moment(value, label, ext):
-    moment = o.timestamp(value, label, ext)
-    if moment < EARLIEST or moment > datetime.now(timezone.utc) + timedelta(days=7):
-        raise o.PayloadError(f"{label} is out of range: {moment.isoformat()}", ext)
-    return moment
-
-
-def _price(value, ext, label):
-    """A product's price: ``"1234.50"`` (v2/v3) or ``{"amount": "1234.50", "currency": "RUB"}``
-    (v4).  Returns (Decimal, currency or None)."""
-    currency = None
-    if isinstance(value, dict):
-        currency = value.get("currency")
-        if currency is not None and (not isinstance(currency, str) or not _CURRENCY.match(currency)):
-            raise o.PayloadError(f"{label} currency is not a currency code: {str(currency)[:20]!r}", ext)
-        value = o.require(value, "amount", ext)
-    if isinstance(value, str) and len(value) > 32:
-        raise o.PayloadError(f"{label} is not a number: {value[:20]!r}…", ext)
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        raise o.PayloadError(f"{label} is not a number", ext)
-    return o.money(value, label, ext), currency
 
 
 def _quantity(value, label, ext):
@@ -386,32 +325,11 @@ def parse_state(raw):
     return _status(raw, ext)
 
 
-# --- the adapter -----------------------------------------------------------------------------
+# --- the capability --------------------------------------------------------------------------
 
-def _stamp(moment, up=False):
-    """``YYYY-MM-DDThh:mm:ssZ`` in UTC, as Ozon's filters take it: whole seconds, rounded
-    down (``up``: up, for the end of a period).  A naive time is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
-    if up and moment.microsecond:
-        moment += timedelta(seconds=1)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class OzonAdapter(Adapter):
-    marketplace = "ozon"
-    default_base_url = "https://api-seller.ozon.ru"
-    credential_fields = ("client_id", "api_key")
-
-    #: postings a page (Ozon's maximum for the v4 FBS and v3 FBO lists is 100)
-    page_size = 100
-    #: warehouses a page of /v2/warehouse/list (at most 200)
-    warehouse_page_size = 200
-    #: catalogue items a page of /v3/product/list (at most 1000 ids for /v3/product/info/list)
-    catalog_page_size = 1000
-    #: no paging loop goes further than this
-    max_pages = 500
+class OzonOrders:
+    """Postings of the account: a mixin of :class:`~.OzonAdapter` (it calls the
+    :class:`~.client.OzonClient`'s ``_post``, ``_cursor_pages`` and ``_schemes``)."""
 
     #: the price bases a posting gives, (key, label), see the module docstring
     PRICE_BASES = (
@@ -423,75 +341,6 @@ class OzonAdapter(Adapter):
     default_price_basis = "seller_price"
     #: how far back the "still open and changed" query looks for the creation of a posting
     changed_lookback = timedelta(days=30)
-
-    @classmethod
-    def auth_headers(cls, credentials):
-        credentials = credentials or {}
-        missing = [k for k in cls.credential_fields if not str(credentials.get(k) or "").strip()]
-        if missing:
-            raise AuthError(f"Ozon: missing credentials: {', '.join(missing)}")
-        return {"Client-Id": str(credentials["client_id"]).strip(), "Api-Key": str(credentials["api_key"]).strip()}
-
-    # documented: 50 requests a second per Client-Id, all methods together
-    rate_limit = (20, 5)
-
-    # --- helpers ------------------------------------------------------------------------
-    def _schemes(self):
-        schemes = self.settings.get("schemes")
-        return set(schemes) if schemes is not None else {o.FBS, o.DBS, o.FBO}
-
-    def _post(self, path, body):
-        return self.transport.request("POST", path, endpoint=path, json_body=body)
-
-    @staticmethod
-    def _shape_error(path, what):
-        return ApiError(f"Ozon {path}: unexpected answer ({what})", 200)
-
-    def _cursor_pages(self, path, body, key="postings", limit=None):
-        """Every item of a cursor-paged list (``{key: [...], has_next, cursor}``)."""
-        seen = set()
-        cursor = ""
-        for _ in range(self.max_pages):
-            page = self._post(path, dict(body, cursor=cursor, limit=limit or self.page_size))
-            if not isinstance(page, dict):
-                raise self._shape_error(path, "not an object")
-            items = page.get(key)
-            if not isinstance(items, list):
-                raise self._shape_error(path, f"no list of {key}")
-            yield from items
-            has_next = page.get("has_next")
-            cursor = page.get("cursor")
-            if has_next is not True:
-                return
-            if not isinstance(cursor, str) or not cursor or len(cursor) > 2000:
-                raise self._shape_error(path, "has_next without a usable cursor")
-            if cursor in seen:
-                raise self._shape_error(path, "the same cursor twice: paging stopped")
-            seen.add(cursor)
-        raise ApiError(f"Ozon {path}: paging did not end after {self.max_pages} pages", 200)
-
-    # --- the interface --------------------------------------------------------------------
-    def _seller_warehouses(self):
-        """(ref, name, is_rfbs) of the seller's warehouses, from /v2/warehouse/list."""
-        result = []
-        for row in self._cursor_pages("/v2/warehouse/list", {}, key="warehouses",
-                                      limit=self.warehouse_page_size):
-            if not isinstance(row, dict):
-                continue
-            try:
-                ref = _number_id(row.get("warehouse_id"), "warehouse_id", None)
-                name = o.text(row.get("name"), "name", required=False, max_len=200) or ref
-            except o.PayloadError:
-                continue
-            result.append((ref, name, row.get("is_rfbs") is True))
-        return result
-
-    def test_connection(self):
-        names = [name for _, name, _ in self._seller_warehouses()]
-        if not names:
-            return "Ozon: connected, no FBS/rFBS warehouses yet"
-        shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
-        return f"Ozon: {len(names)} seller warehouse(s): {shown}"
 
     def fetch_orders(self, since, until):
         schemes = self._schemes()
@@ -558,107 +407,3 @@ class OzonAdapter(Adapter):
                 continue  # an unreadable or unknown status: the order keeps its state
             states[ref.external_id] = (state, status_text)
         return states
-
-    def fetch_catalog(self):
-        path = "/v3/product/list"
-        last_id = ""
-        seen = set()
-        for _ in range(self.max_pages):
-            page = self._post(path, {"filter": {"visibility": "ALL"}, "last_id": last_id,
-                                     "limit": self.catalog_page_size})
-            result = page.get("result") if isinstance(page, dict) else None
-            items = result.get("items") if isinstance(result, dict) else None
-            if not isinstance(items, list):
-                raise self._shape_error(path, "no list of items")
-            ids = []
-            for item in items:
-                if isinstance(item, dict):
-                    try:
-                        ids.append(o.ident(item.get("product_id"), "product_id"))
-                    except o.PayloadError:
-                        continue
-            if ids:
-                yield from self._product_info(ids)
-            last_id = result.get("last_id")
-            if len(items) < self.catalog_page_size or not isinstance(last_id, str) or not last_id:
-                return
-            if last_id in seen:
-                raise self._shape_error(path, "the same last_id twice: paging stopped")
-            seen.add(last_id)
-        raise ApiError(f"Ozon {path}: paging did not end after {self.max_pages} pages", 200)
-
-    def _product_info(self, product_ids):
-        path = "/v3/product/info/list"
-        answer = self._post(path, {"product_id": product_ids})
-        items = answer.get("items") if isinstance(answer, dict) else None
-        if not isinstance(items, list):
-            raise self._shape_error(path, "no list of items")
-        for item in items:
-            catalog_item = parse_catalog_item(item)
-            if catalog_item is not None:
-                yield catalog_item
-
-    def fetch_warehouses(self):
-        result, seen = [], set()
-        for ref, name, is_rfbs in self._seller_warehouses():
-            if ref not in seen:
-                seen.add(ref)
-                result.append(Warehouse(ref=ref, name=name, scheme=o.DBS if is_rfbs else o.FBS))
-        if o.FBO in self._schemes():
-            answer = self._post("/v1/cluster/list", {"cluster_type": "CLUSTER_TYPE_OZON"})
-            clusters = answer.get("clusters") if isinstance(answer, dict) else None
-            if not isinstance(clusters, list):
-                raise self._shape_error("/v1/cluster/list", "no list of clusters")
-            for cluster in clusters:
-                groups = cluster.get("logistic_clusters") if isinstance(cluster, dict) else None
-                for group in groups if isinstance(groups, list) else ():
-                    rows = group.get("warehouses") if isinstance(group, dict) else None
-                    for row in rows if isinstance(rows, list) else ():
-                        if not isinstance(row, dict) or row.get("type") != "FULL_FILLMENT":
-                            continue
-                        try:
-                            ref = _number_id(row.get("warehouse_id"), "warehouse_id", None)
-                            name = o.text(row.get("name"), "name", required=False, max_len=200) or ref
-                        except o.PayloadError:
-                            continue
-                        if ref not in seen:
-                            seen.add(ref)
-                            result.append(Warehouse(ref=ref, name=name, scheme=o.FBO))
-        return result
-
-
-def parse_catalog_item(item):
-    """One item of ``/v3/product/info/list`` -> CatalogItem, or None when it is unusable."""
-    if not isinstance(item, dict):
-        return None
-    try:
-        offer = _required_text(item.get("offer_id"), "offer_id", None, 200)
-        name = o.text(item.get("name"), "name", required=False) or offer
-        product_id = o.ident(item.get("id"), "id")
-        barcodes = item.get("barcodes") or []
-        barcodes = tuple(
-            b.strip() for b in barcodes if isinstance(b, str) and 0 < len(b.strip()) <= 64
-            and b.strip().isprintable() and "<" not in b
-        ) if isinstance(barcodes, list) else ()
-        sku = ""
-        sources = item.get("sources")
-        for source in sources if isinstance(sources, list) else ():
-            if isinstance(source, dict) and source.get("sku") not in (None, "", 0):
-                sku = o.ident(source["sku"], "sku")
-                break
-        if not sku and item.get("sku") not in (None, "", 0):
-            sku = o.ident(item["sku"], "sku")
-        extra = {}
-        if item.get("price") not in (None, ""):
-            try:
-                extra["price"] = str(o.money(item["price"], "price"))
-            except o.PayloadError:
-                pass
-        return CatalogItem(offer_code=offer, name=name, barcodes=barcodes, item_id=sku, product_ref=product_id,
-                           extra=extra)
-    except o.PayloadError:
-        return None
-
-
-__all__ = ["OzonAdapter", "parse_fbs_posting", "parse_fbo_posting", "parse_state", "parse_catalog_item",
-           "status_state", "STATUS_STATES", "OPEN_STATUSES"]
