@@ -7,8 +7,8 @@ One server serves the three marketplaces under a prefix each::
     http://127.0.0.1:<port>/yandex/v1/businesses/{id}/orders
 
 so an account's base URL is ``emulator.base_url("ozon")``.  Each marketplace is an
-``App`` (``wildberries.py``, ``ozon.py``, ``yandex.py``) that keeps its own state and
-answers its routes.  The core here does what is common: authentication, the
+``App`` (the packages ``wildberries/``, ``ozon/``, ``yandex/``: a module per capability)
+that keeps its own state and answers its routes.  The core here does what is common: authentication, the
 marketplace's own rate-limit answer, faults on demand (5xx, time-outs, malformed JSON,
 truncated bodies), validation of every request and every answer against the official
 spec (``specs.py``), and a record of everything it was sent.

@@ -22,7 +22,7 @@ payloads beside it:
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`OzonAdapter` below.
 
-The shapes of the methods newer than the spec file are described in ``tests/emulator/ozon.py``.
+The shapes of the methods newer than the spec file are described in ``tests/emulator/ozon/``.
 Ozon answers "too many requests" with 429 and no hint: the transport backs off
 exponentially.  The documented limit is 50 requests a second per Client-Id for all
 methods; the adapter keeps to 20 a second, leaving room for the seller's other tools.

@@ -1,36 +1,9 @@
-"""Emulation of the Ozon Seller API (``api-seller.ozon.ru``) for one seller account.
+"""Ozon postings (:class:`OzonOrders`): the orders of the account, their lists and states.
 
-Authentication is the pair of headers ``Client-Id`` + ``Api-Key``; a wrong or missing pair
-is answered ``403`` with Ozon's error body ``{code, message, details}`` (the spec file
-documents 403 "Доступ запрещён" for every method and no 401).  Over the documented limit
-(50 requests a second for all methods of one Client-Id, tag "Process" of the spec) the
-answer is ``429 {"code": 8, "message": "You have reached request rate limit per second"}``
-with no retry hint.
-
-Routes (all POST, as Ozon has them), in the spec file ``../shared/specs/ozon`` and validated
-against it: ``/v3/posting/fbs/get``, ``/v2/posting/fbo/get``, ``/v3/product/list``
-(``last_id`` paging), ``/v3/product/info/list``, ``/v1/cluster/list``, and two methods Ozon
-has since switched off but which the spec file still has: ``/v2/posting/fbo/list`` (offset
-paging) and ``/v1/warehouse/list``.
-
-Newer than the spec file (their JSON schemas are in :attr:`OzonApp.extra_schemas`):
-
-* ``/v4/posting/fbs/list`` and ``/v4/posting/fbs/unfulfilled/list`` (they replaced the v3 FBS
-  lists, turned off in 2026); ``/v3/posting/fbo/list`` (replaced ``/v2/posting/fbo/list``,
-  turned off on 2026-08-31); ``/v2/warehouse/list`` (replaced ``/v1/warehouse/list``, turned
-  off on 2026-04-07).  All four page by an opaque ``cursor`` + ``has_next``, and answer at the
-  top level (no ``result`` wrapper).
-* Sources: an exact extract of Ozon's official swagger of 2026-08-25 (schemas
-  ``posting.v4.PostingFbsListRequest`` / ``...Response``, ``money.postingMoney``: limit 1..100,
-  ``filter.since``/``to`` required, ``statuses[]``, ``warehouse_ids[]``,
-  ``last_changed_status_date{from, to}``, ``order_numbers[]`` (at most 100),
-  ``integration_type_flow``; a product's ``price`` is ``{amount: "1234.50", currency: "RUB"}``);
-  for ``/v3/posting/fbo/list`` and ``/v2/warehouse/list`` the public client library
-  a-ulianov/OzonAPI (``schemas/fbo/v3__posting_fbo_list.py``,
-  ``schemas/warehouses/v2__warehouse_list.py``) and the method pages quoted in other public
-  projects (FBO list: limit at most 100; warehouse list: ``limit`` required, at most 200).
-  ASSUMPTION: where those sources say nothing (which posting fields are always present, the
-  form of the cursor), the v3 posting of the spec file is followed.
+Routes: ``/v4/posting/fbs/list`` and ``/v4/posting/fbs/unfulfilled/list`` (newer than the
+spec file: :data:`EXTRA_SCHEMAS`), ``/v3/posting/fbs/get``, ``/v3/posting/fbo/list`` (newer
+than the spec file), ``/v2/posting/fbo/get``, and ``/v2/posting/fbo/list`` (offset paging),
+which Ozon has since switched off but which the spec file still has.
 
 Postings: 1..max_lines products from the shared catalogue, FBS from two seller warehouses,
 rFBS (``dbs``: the seller delivers, the buyer's name and address are given) from a third,
@@ -38,39 +11,16 @@ FBO from Ozon's fulfilment centres; sometimes one order is split into two postin
 ``cancel_order`` / ``ship_order`` / ``set_status`` change the status and stamp the time of
 the change (the v4 ``last_changed_status_date`` filter uses it).
 """
-import base64
 import hashlib
-import json
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from . import data
-from .server import App, Reply
-
-KOPECK = Decimal("0.01")
-
-#: seller warehouses (``/v2/warehouse/list``): FBS, and one rFBS (the seller delivers)
-SELLER_WAREHOUSES = [
-    {"warehouse_id": 1020000089903000, "name": "Склад Подольск (FBS)", "is_rfbs": False, "city": "Подольск"},
-    {"warehouse_id": 1020000089904000, "name": "Склад Казань (FBS)", "is_rfbs": False, "city": "Казань"},
-    {"warehouse_id": 1020000089905000, "name": "Магазин на Садовой (rFBS)", "is_rfbs": True, "city": "Москва"},
-]
-
-#: Ozon's clusters and their warehouses (``/v1/cluster/list``); FBO postings ship from the
-#: FULL_FILLMENT ones
-CLUSTERS = [
-    {"id": 4, "name": "Москва, МО и Дальние регионы", "warehouses": [
-        (15431806189000, "ХОРУГВИНО_РФЦ", "FULL_FILLMENT"),
-        (22341172594000, "ПУШКИНО_1_РФЦ", "FULL_FILLMENT"),
-        (1020000096531000, "ТВЕРЬ_СЦ", "SORTING_CENTER"),
-    ]},
-    {"id": 2, "name": "Санкт-Петербург и СЗО", "warehouses": [
-        (17717042926000, "СПБ_ШУШАРЫ_РФЦ", "FULL_FILLMENT"),
-    ]},
-    {"id": 16, "name": "Казань", "warehouses": [
-        (23902289166000, "КАЗАНЬ_РФЦ_НОВЫЙ", "FULL_FILLMENT"),
-    ]},
-]
+from .. import data
+from ..server import Reply
+from .core import (
+    _BOOL, _DT, _DT_OR_NULL, _INT, _NULLABLE_OBJECT, _NUM, _STR, CLUSTERS, KOPECK, SELLER_WAREHOUSES, _error, _iso,
+    _ms, _parse_dt,
+)
 
 STATUSES = (
     "awaiting_registration", "acceptance_in_progress", "awaiting_approve", "awaiting_packaging",
@@ -101,16 +51,10 @@ SUBSTATUS = {
     "cancelled_from_split_pending": "posting_canceled",
 }
 
-# --- JSON schemas of the methods newer than the spec file (see the module docstring) ----------
-_DT = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"}
-_DT_OR_NULL = {"anyOf": [_DT, {"type": "null"}]}
+# --- JSON schemas of the methods newer than the spec file (see the package docstring) ---------
 #: the period filters of the lists: "YYYY-MM-DDThh:mm:ssZ" (official swagger)
 _DT_PERIOD = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"}
 _ID_LIST = {"type": "array", "maxItems": 1000, "items": {"type": "string", "pattern": r"^\d{1,20}$"}}
-_STR = {"type": "string"}
-_BOOL = {"type": "boolean"}
-_INT = {"type": "integer"}
-_NUM = {"type": "number"}
 _MONEY = {"type": "object", "additionalProperties": False, "required": ["amount", "currency"],
           "properties": {"amount": {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"},
                          "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}}
@@ -184,7 +128,6 @@ _FINANCIAL = {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperti
 _CANCELLATION = {"type": "object", "additionalProperties": False, "properties": {
     "affect_cancellation_rating": _BOOL, "cancel_reason": _STR, "cancel_reason_id": _INT,
     "cancellation_initiator": _STR, "cancellation_type": _STR, "cancelled_after_ship": _BOOL}}
-_NULLABLE_OBJECT = {"anyOf": [{"type": "null"}, {"type": "object"}]}
 V4_POSTING = {
     "type": "object", "additionalProperties": False,
     "required": ["posting_number", "order_id", "order_number", "status", "in_process_at", "products"],
@@ -252,166 +195,36 @@ V3_FBO_LIST_RESPONSE = {
     "type": "object", "additionalProperties": False, "required": ["postings", "has_next", "cursor"],
     "properties": {"postings": {"type": "array", "items": V3_FBO_POSTING}, "has_next": _BOOL, "cursor": _STR},
 }
-V2_WAREHOUSE_LIST_REQUEST = {
-    "type": "object", "additionalProperties": False, "required": ["limit"],
-    "properties": {"limit": {"type": "integer", "minimum": 1, "maximum": 200},
-                   "cursor": {"type": "string", "maxLength": 2000},
-                   "warehouse_ids": {"type": "array", "items": _STR, "maxItems": 200}},
-}
-V2_WAREHOUSE = {
-    "type": "object", "additionalProperties": False, "required": ["warehouse_id", "name", "status"],
-    "properties": {
-        "warehouse_id": _INT, "name": _STR, "status": _STR, "warehouse_type": _STR, "is_rfbs": _BOOL,
-        "is_kgt": _BOOL, "is_express": _BOOL, "is_comfort": _BOOL, "is_auto_assembly": _BOOL,
-        "is_waybill_enabled": _BOOL, "with_item_list": _BOOL, "has_entrusted_acceptance": _BOOL,
-        "has_postings_limit": _BOOL, "min_postings_limit": _INT, "postings_limit": _INT,
-        "cut_in_time": _INT, "sla_cut_in": _INT, "phone": _STR, "courier_comment": _STR,
-        "courier_phones": {"type": "array", "items": _STR}, "carriage_label_type": _STR,
-        "created_at": _DT, "updated_at": _DT, "pause_at": _DT_OR_NULL,
-        "working_days": {"type": "array", "items": _STR},
-        "address_info": {"type": "object", "additionalProperties": False, "properties": {
-            "address": _STR, "latitude": _NUM, "longitude": _NUM, "utc": _STR}},
-        "first_mile": {"type": "object", "additionalProperties": False, "properties": {
-            "dropoff_point_id": _STR, "first_mile_is_changing": _BOOL, "timeslot_from": _STR,
-            "timeslot_id": _INT, "timeslot_to": _STR, "type": _STR}},
-        "timetable": _NULLABLE_OBJECT,
-    },
-}
-V2_WAREHOUSE_LIST_RESPONSE = {
-    "type": "object", "additionalProperties": False, "required": ["warehouses", "has_next", "cursor"],
-    "properties": {"warehouses": {"type": "array", "items": V2_WAREHOUSE}, "has_next": _BOOL, "cursor": _STR},
+
+#: methods newer than the spec file: path -> (request schema, answer schema)
+EXTRA_SCHEMAS = {
+    "/v4/posting/fbs/list": (V4_LIST_REQUEST, V4_LIST_RESPONSE),
+    "/v4/posting/fbs/unfulfilled/list": (V4_UNFULFILLED_REQUEST, V4_UNFULFILLED_RESPONSE),
+    "/v3/posting/fbo/list": (V3_FBO_LIST_REQUEST, V3_FBO_LIST_RESPONSE),
 }
 
 
-def _iso(moment):
-    """RFC 3339 in UTC with milliseconds, as Ozon writes its times."""
-    if moment is None:
-        return None
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+class OzonOrders:
+    """Postings: a mixin of :class:`~.OzonApp` (it reads the catalogue of
+    :class:`~.catalog.OzonCatalog` and pages with :class:`~.core.OzonCore`)."""
 
-
-def _ms(moment):
-    """Ozon keeps times to the millisecond."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _parse_dt(value):
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
-def _error(status, code, message):
-    return Reply(status, {"code": code, "message": message, "details": []})
-
-
-class OzonApp(App):
-    name = "ozon"
-    #: "не больше 50 запросов в секунду на все методы с одного Client ID" (tag Process)
-    rate_limit = (50, 1.0)
-    CREDENTIALS = {"client_id": "836140", "api_key": "6f0b2d1c-53a7-4e61-9b8e-2c4f7d90a5e3"}
-    SETTINGS = {"schemes": ["fbs", "dbs", "fbo"]}
-    #: methods newer than the spec file: path -> (request schema, answer schema)
-    extra_schemas = {
-        "/v4/posting/fbs/list": (V4_LIST_REQUEST, V4_LIST_RESPONSE),
-        "/v4/posting/fbs/unfulfilled/list": (V4_UNFULFILLED_REQUEST, V4_UNFULFILLED_RESPONSE),
-        "/v3/posting/fbo/list": (V3_FBO_LIST_REQUEST, V3_FBO_LIST_RESPONSE),
-        "/v2/warehouse/list": (V2_WAREHOUSE_LIST_REQUEST, V2_WAREHOUSE_LIST_RESPONSE),
-    }
     #: the default mix of schemes for add_orders(scheme=None)
     SCHEME_WEIGHTS = (("fbs", 0.55), ("dbs", 0.15), ("fbo", 0.30))
 
-    def __init__(self, emulator):
-        super().__init__(emulator)
+    def install_orders(self):
+        """The postings' state and routes (the app's constructor calls it)."""
         self.orders = {}  # posting_number -> the posting as Ozon holds it (see _new_posting)
-        self.catalog = []
-        self.by_offer = {}
-        #: test knob: the cursor lists answer the same cursor again and again (a broken API)
-        self.repeat_cursor = False
         self._order_seq = 0
-        handlers = {
+        self.add_post_routes({
             "/v4/posting/fbs/list": self._v4_list,
             "/v4/posting/fbs/unfulfilled/list": self._v4_unfulfilled,
             "/v3/posting/fbs/get": self._fbs_get,
             "/v3/posting/fbo/list": self._fbo_list_v3,
             "/v2/posting/fbo/list": self._fbo_list_v2,
             "/v2/posting/fbo/get": self._fbo_get,
-            "/v3/product/list": self._product_list,
-            "/v3/product/info/list": self._product_info_list,
-            "/v2/warehouse/list": self._warehouse_list_v2,
-            "/v1/warehouse/list": self._warehouse_list_v1,
-            "/v1/cluster/list": self._cluster_list,
-        }
-        for path, handler in handlers.items():
-            request_schema, response_schema = self.extra_schemas.get(path, (None, None))
-            self.add_route("POST", path, handler, schema=request_schema, response_schema=response_schema)
-        self.set_catalog(data.default_catalog())
-
-    # --- core hooks ---------------------------------------------------------------------
-    def authenticate(self, headers):
-        client_id = headers.get("Client-Id")
-        api_key = headers.get("Api-Key")
-        if not client_id or not api_key:
-            return _error(403, 7, "Client-Id and Api-Key headers are required")
-        if client_id != self.CREDENTIALS["client_id"] or api_key != self.CREDENTIALS["api_key"]:
-            return _error(403, 7, "Invalid Api-Key, please check the key and try again")
-        return None
-
-    def spec_error_reply(self, route, message):
-        """Ozon's 400: ``rpcStatus`` ``{code: 3 (INVALID_ARGUMENT), message, details}``."""
-        return _error(400, 3, f"invalid request: {message[:300]}")
-
-    def rate_limited_reply(self):
-        return Reply(429, {"code": 8, "message": "You have reached request rate limit per second",
-                           "details": []}, validate=False)
+        })
 
     # --- test-facing state ----------------------------------------------------------------
-    def set_catalog(self, items):
-        with self.lock:
-            self.catalog = []
-            for item in items:
-                index = int(item.get("index") or len(self.catalog) + 1)
-                product = dict(item)
-                product["price"] = Decimal(str(item["price"])).quantize(KOPECK)
-                product.setdefault("product_id", 214000000 + index * 7)
-                product.setdefault("sku", 1450000000 + index * 131)
-                self.catalog.append(product)
-            self.by_offer = {p["offer_code"]: p for p in self.catalog}
-
-    def add_sized_cards(self, cards=None):
-        """Products that are variants of one model (sizes: ``data.sized_catalog``), after the
-        catalogue: one offer_id, product_id, SKU and barcode per size, ``model_info.model_id``
-        shared.  Returns [{offer_code (the model), model_id, offers: [{offer_code, barcode, sku,
-        product_id, size}]}]."""
-        cards = data.sized_catalog() if cards is None else cards
-        added = []
-        with self.lock:
-            for card in cards:
-                model_id = 214000000 + card["sizes"][0]["index"] * 7 + 1
-                group = {"offer_code": card["offer_code"], "model_id": model_id, "offers": []}
-                for size in card["sizes"]:
-                    product = {
-                        "offer_code": size["offer_code"], "name": size["name"], "barcode": size["barcode"],
-                        "price": Decimal(str(card["price"])).quantize(KOPECK), "index": size["index"],
-                        "product_id": 214000000 + size["index"] * 7, "sku": 1450000000 + size["index"] * 131,
-                        "model_id": model_id, "model_count": len(card["sizes"]), "size": size["size"],
-                    }
-                    self.catalog.append(product)
-                    group["offers"].append({k: product[k] for k in ("offer_code", "barcode", "sku", "product_id")}
-                                           | {"size": size["size"]})
-                added.append(group)
-            self.by_offer = {p["offer_code"]: p for p in self.catalog}
-        return added
-
-    def warehouses(self):
-        result = [{"ref": str(w["warehouse_id"]), "name": w["name"], "scheme": "dbs" if w["is_rfbs"] else "fbs"}
-                  for w in SELLER_WAREHOUSES]
-        result += [{"ref": str(wid), "name": name, "scheme": "fbo"}
-                   for cluster in CLUSTERS for wid, name, kind in cluster["warehouses"] if kind == "FULL_FILLMENT"]
-        return result
-
     def add_orders(self, count, scheme=None, created_at=None, offer_codes=None, max_lines=3, currency=None):
         """``count`` postings.  ``currency``: a seller abroad ("KZT", "BYN", "UZS"…, see
         ``data.RATES``): every price of the posting in it (``price.currency``,
@@ -758,45 +571,7 @@ class OzonApp(App):
             } for ln in p["products"]]}
         return posting
 
-    # --- cursor paging (v4 FBS lists, v3 FBO list, v2 warehouse list) -------------------------------
-    @staticmethod
-    def _encode_cursor(key, query):
-        raw = json.dumps({"k": key, "q": query}, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @staticmethod
-    def _decode_cursor(cursor):
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            value = json.loads(raw)
-            return value["k"], value["q"]
-        except (ValueError, KeyError, TypeError):
-            return None, None
-
-    def _page(self, body, keyed, render):
-        """One page of ``keyed`` [(sort key, item)] after the request's cursor: (answer, error).
-
-        The cursor is opaque to the client; here it holds the last key given and a digest of
-        the request, so that a cursor cannot be used with another filter."""
-        desc = str(body.get("sort_dir", "ASC")).upper() == "DESC"
-        asked = {k: v for k, v in body.items() if k not in ("cursor", "limit")}
-        query = hashlib.sha1(json.dumps(asked, sort_keys=True).encode()).hexdigest()[:16]
-        cursor = body.get("cursor") or ""
-        if cursor:
-            after, cursor_query = self._decode_cursor(cursor)
-            if after is None or cursor_query != query:
-                return None, _error(400, 3, "invalid cursor: it belongs to another request")
-            after = tuple(after)
-            keyed = [(k, item) for k, item in keyed if (k < after if desc else k > after)]
-        keyed = sorted(keyed, key=lambda pair: pair[0], reverse=desc)
-        limit = int(body.get("limit") or 100)
-        page = keyed[:limit]
-        has_next = len(keyed) > limit
-        next_cursor = self._encode_cursor(list(page[-1][0]), query) if has_next else ""
-        if self.repeat_cursor and has_next:
-            next_cursor = cursor or next_cursor
-        return {"items": [render(item) for _, item in page], "has_next": has_next, "cursor": next_cursor}, None
-
+    # --- the cursor lists (v4 FBS lists, v3 FBO list) ------------------------------------------
     @staticmethod
     def _key(p, stamp):
         """The paging key of a posting (its times never change: computed once)."""
@@ -812,10 +587,6 @@ class OzonApp(App):
         if answer is not None:
             answer = {"postings": answer["items"], "has_next": answer["has_next"], "cursor": answer["cursor"]}
         return answer, error
-
-    @staticmethod
-    def _ids(values):
-        return {int(v) for v in values or ()}
 
     def _common_filter(self, p, filt):
         if p["scheme"] == "fbo":
@@ -925,115 +696,3 @@ class OzonApp(App):
         if p is None or p["scheme"] != "fbo":
             return _error(404, 5, "Posting not found")
         return Reply(200, {"result": self._render_fbo_v2(p, body.get("with") or {})})
-
-    # --- catalogue -----------------------------------------------------------------------------
-    def _product_list(self, params, query, body, headers):
-        body = body or {}
-        limit = int(body.get("limit") or 100)
-        if not 1 <= limit <= 1000:
-            return _error(400, 3, "limit must be 1..1000")
-        filt = body.get("filter") or {}
-        items = sorted(self.catalog, key=lambda p: p["product_id"])
-        if filt.get("offer_id"):
-            items = [p for p in items if p["offer_code"] in set(filt["offer_id"])]
-        if filt.get("product_id"):
-            wanted = {int(x) for x in filt["product_id"]}
-            items = [p for p in items if p["product_id"] in wanted]
-        last_id = body.get("last_id") or ""
-        if last_id:
-            after, _ = self._decode_cursor(last_id)
-            if not isinstance(after, int):
-                return _error(400, 3, "invalid last_id")
-            items = [p for p in items if p["product_id"] > after]
-        page = items[:limit]
-        # Ozon answers a last_id even on the last page; the next call then gives no items
-        next_id = self._encode_cursor(page[-1]["product_id"], "products") if page else ""
-        return Reply(200, {"result": {
-            "items": [{"product_id": p["product_id"], "offer_id": p["offer_code"], "archived": False,
-                       "has_fbo_stocks": True, "has_fbs_stocks": True, "is_discounted": False} for p in page],
-            "total": len(self.catalog), "last_id": next_id}})
-
-    def _product_info_list(self, params, query, body, headers):
-        body = body or {}
-        offers = set(body.get("offer_id") or ())
-        product_ids = {int(x) for x in body.get("product_id") or ()}
-        skus = {int(x) for x in body.get("sku") or ()}
-        if len(offers) + len(product_ids) + len(skus) > 1000:
-            return _error(400, 3, "at most 1000 identifiers in one request")
-        stamp = "2025-03-14T09:26:53.000Z"
-        items = []
-        for p in self.catalog:
-            if p["offer_code"] in offers or p["product_id"] in product_ids or p["sku"] in skus:
-                items.append({
-                    "id": p["product_id"], "offer_id": p["offer_code"], "name": p["name"],
-                    "barcodes": [p["barcode"]] if p.get("barcode") else [],
-                    "price": f"{p['price']:.2f}", "old_price": f"{p['price'] * Decimal('1.2'):.2f}",
-                    "min_price": f"{p['price'] * Decimal('0.9'):.2f}", "marketing_price": f"{p['price']:.2f}",
-                    "currency_code": "RUB", "vat": "0.2", "created_at": stamp, "updated_at": stamp,
-                    "description_category_id": 17028922, "type_id": 91565, "is_archived": False,
-                    "is_autoarchived": False, "is_discounted": False, "is_kgt": False, "is_super": False,
-                    "is_prepayment_allowed": True, "has_discounted_fbo_item": False, "discounted_fbo_stocks": 0,
-                    "images": [], "images360": [], "color_image": [], "primary_image": [], "errors": [],
-                    "volume_weight": 0.4, "model_info": {"model_id": p.get("model_id", p["product_id"] + 1),
-                                   "count": p.get("model_count", 1)},
-                    "sources": [{"sku": p["sku"], "source": "sds", "created_at": stamp,
-                                 "shipment_type": "SHIPMENT_TYPE_GENERAL", "quant_code": ""}],
-                    "stocks": {"has_stock": True, "stocks": [
-                        {"sku": p["sku"], "source": "fbs", "present": 25, "reserved": 0}]},
-                    "statuses": {"status": "price_sent", "status_name": "Продается", "moderate_status": "approved",
-                                 "validation_status": "success", "is_created": True, "status_failed": "",
-                                 "status_description": "", "status_tooltip": "", "status_updated_at": stamp},
-                    "visibility_details": {"has_price": True, "has_stock": True},
-                    "commissions": [{"sale_schema": "FBS", "percent": 15.0, "value": float(p["price"]) * 0.15,
-                                     "delivery_amount": 0.0, "return_amount": 0.0}],
-                })
-        return Reply(200, {"items": items})
-
-    # --- warehouses -----------------------------------------------------------------------------
-    def _warehouse_list_v1(self, params, query, body, headers):
-        """The spec file's method, switched off by Ozon on 2026-04-07 (kept for old clients)."""
-        return Reply(200, {"result": [{
-            "warehouse_id": w["warehouse_id"], "name": w["name"], "is_rfbs": w["is_rfbs"], "status": "created",
-            "is_kgt": False, "is_economy": False, "is_karantin": False, "is_timetable_editable": True,
-            "has_entrusted_acceptance": False, "can_print_act_in_advance": False, "has_postings_limit": False,
-            "min_postings_limit": 0, "postings_limit": -1, "min_working_days": 5,
-            "working_days": ["1", "2", "3", "4", "5"],
-            "first_mile_type": {"first_mile_type": "Pickup", "first_mile_is_changing": False,
-                                "dropoff_point_id": "", "dropoff_timeslot_id": 0},
-        } for w in SELLER_WAREHOUSES]})
-
-    def _warehouse_list_v2(self, params, query, body, headers):
-        wanted = self._ids(body.get("warehouse_ids"))
-        stamp = "2025-02-03T08:00:00.000Z"
-
-        def render(w):
-            return {
-                "warehouse_id": w["warehouse_id"], "name": w["name"], "status": "created",
-                "warehouse_type": "RFBS" if w["is_rfbs"] else "FBS", "is_rfbs": w["is_rfbs"],
-                "is_kgt": False, "is_express": False, "is_comfort": False, "is_auto_assembly": False,
-                "is_waybill_enabled": False, "with_item_list": False, "has_entrusted_acceptance": False,
-                "has_postings_limit": False, "min_postings_limit": 0, "postings_limit": -1,
-                "cut_in_time": 120, "sla_cut_in": 60, "phone": "+74950000000", "courier_comment": "",
-                "courier_phones": [], "carriage_label_type": "BIG", "created_at": stamp, "updated_at": stamp,
-                "pause_at": None, "working_days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
-                "address_info": {"address": f"{w['city']}, ул. Складская, 1", "latitude": 55.4,
-                                 "longitude": 37.5, "utc": "+03:00"},
-                "first_mile": {"type": "PICKUP", "first_mile_is_changing": False, "dropoff_point_id": "",
-                               "timeslot_id": 0, "timeslot_from": "", "timeslot_to": ""},
-            }
-
-        keyed = [((w["warehouse_id"],), w) for w in SELLER_WAREHOUSES if not wanted or w["warehouse_id"] in wanted]
-        answer, error = self._page(body, keyed, render)
-        if error:
-            return error
-        return Reply(200, {"warehouses": answer["items"], "has_next": answer["has_next"], "cursor": answer["cursor"]})
-
-    def _cluster_list(self, params, query, body, headers):
-        if (body or {}).get("cluster_type") != "CLUSTER_TYPE_OZON":
-            return Reply(200, {"clusters": []})
-        wanted = {int(x) for x in (body.get("cluster_ids") or ())}
-        return Reply(200, {"clusters": [{
-            "id": c["id"], "name": c["name"], "type": "CLUSTER_TYPE_OZON",
-            "logistic_clusters": [{"warehouses": [
-                {"warehouse_id": wid, "name": name, "type": kind} for wid, name, kind in c["warehouses"]]}],
-        } for c in CLUSTERS if not wanted or c["id"] in wanted]})
