@@ -5,7 +5,7 @@ import threading
 import time
 import uuid
 import zlib
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -40,6 +40,8 @@ DEFAULT_TIME_BUDGET = 45.0
 MANUAL_TIME_BUDGET = 20.0
 #: the part of the window read in one step
 IMPORT_SLICE = timedelta(hours=6)
+#: the shortest slice a dense window is cut into
+MIN_SLICE = timedelta(minutes=10)
 #: kept orders turned into sale orders in one committed step (one chunk of the import)
 COMMIT_CHUNK = 25
 #: orders of a slice kept in one committed step
@@ -151,6 +153,14 @@ class MarketplaceAccount(models.Model):
         string="Orders waiting", copy=False, readonly=True,
         help="Orders read from the marketplace and not yet turned into sale orders; the import "
         "goes on with them at its next run.")
+    import_slice_minutes = fields.Integer(
+        string="Import slice (minutes)", copy=False, readonly=True,
+        help="The part of the window read in one step, shortened where the orders are dense "
+        "(a busy seller's backlog) and lengthened again where they are not.")
+    import_turn = fields.Integer(
+        copy=False, readonly=True,
+        help="Which kind of step a run of the import begins with, in turn, so that a run that "
+        "has time for one step only still moves every kind on over a few runs.")
     last_sync_date = fields.Datetime(readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     last_error_date = fields.Datetime(readonly=True, copy=False)
@@ -531,12 +541,34 @@ class MarketplaceAccount(models.Model):
 
     @api.model
     def _import_slice(self):
-        """The part of the window read in one step (``marketplace_connector.import_slice_hours``)."""
+        """The longest part of the window read in one step (``marketplace_connector.import_slice_hours``)."""
         param = self.env["ir.config_parameter"].sudo().get_param("marketplace_connector.import_slice_hours")
         try:
             return timedelta(hours=float(param)) if param and float(param) > 0 else IMPORT_SLICE
         except ValueError:
             return IMPORT_SLICE
+
+    def _account_slice(self):
+        """The part of the window this account reads in one step: the longest one, shortened
+        where the last slice held more orders than one committed piece."""
+        longest = self._import_slice()
+        if self.import_slice_minutes:
+            return min(timedelta(minutes=self.import_slice_minutes), longest)
+        return longest
+
+    def _adapt_slice(self, length, count):
+        """After a slice of ``length`` held ``count`` orders: aim the next one at about one
+        committed piece of orders (never under MIN_SLICE, never over the longest)."""
+        longest = self._import_slice()
+        if count > STAGE_PIECE:
+            wanted = max(length * (STAGE_PIECE / count), MIN_SLICE)
+        elif count < STAGE_PIECE // 4 and length < longest:
+            wanted = min(length * 2, longest)
+        else:
+            return
+        minutes = 0 if wanted >= longest else max(int(wanted.total_seconds() // 60), 1)
+        if minutes != self.import_slice_minutes:
+            self.sudo().import_slice_minutes = minutes
 
     @api.model
     def _state_horizon(self):
@@ -614,6 +646,7 @@ class MarketplaceAccount(models.Model):
         held = Order.search([("account_id", "=", self.id), ("import_state", "=", "held")],
                             order="order_date, id", limit=HELD_BATCH, offset=run.held_offset)
         if not held:
+            run.idle = True
             return True
         ctx = Order._import_context(self)
         ready = Order.browse()
@@ -632,29 +665,46 @@ class MarketplaceAccount(models.Model):
 
     def _import_step_window(self, run):
         """One slice of the window of new and changed orders, read and kept (committed a piece
-        at a time) before anything else is done with it; the cursor moves over the slice once
-        all of it is kept.  A slice left half kept at the deadline is read again next run,
-        where what is kept already costs nothing."""
+        at a time) before anything else is done with it.  The orders are kept in the order they
+        were placed, and the cursor moves over each committed piece: a slice left half kept at
+        the deadline is read again next run from the first order not kept (the orders read
+        again, before the cursor, cost nothing), and the next slices are shorter."""
         start = run.window_start
         if start >= run.now:
+            run.idle = True
             return True
-        end = min(start + self._import_slice(), run.now)
+        length = min(self._account_slice(), run.now - start)
+        end = start + length
         items = run.adapter.fetch_orders(start.replace(tzinfo=timezone.utc), end.replace(tzinfo=timezone.utc))
-        for offset in range(0, len(items), STAGE_PIECE):
-            if offset:
+        # unreadable payloads first (they have no date), then by the moment the order was placed
+        items.sort(key=lambda item: (isinstance(item, lib_orders.Order),
+                                     getattr(item, "created_at", None) or datetime.min.replace(tzinfo=timezone.utc)))
+        # what was placed up to the cursor (the overlap, and orders placed in the same second as
+        # the first one not kept) goes in the first piece: kept already but for a few, it costs
+        # little, and every run gets past the cursor however many orders share a moment
+        cursor = (self.orders_synced_until or start).replace(tzinfo=timezone.utc)
+        head = next((i for i, item in enumerate(items)
+                     if isinstance(item, lib_orders.Order) and item.created_at > cursor), len(items))
+        pieces = [items[:head + STAGE_PIECE]] + [items[i:i + STAGE_PIECE]
+                                                  for i in range(head + STAGE_PIECE, len(items), STAGE_PIECE)]
+        self._adapt_slice(length, len(items) - head)
+        for index, piece in enumerate(pieces):
+            if index:
+                # the cursor goes to the first order not kept yet: everything placed before it is
+                run.move_cursor(piece[0].created_at.astimezone(timezone.utc).replace(tzinfo=None))
                 run.checkpoint()
                 if run.out_of_time():
                     run.stopped_in_slice = True
                     return True
-            run.Order._stage_orders(self, items[offset:offset + STAGE_PIECE])
-        self.sudo().write({"orders_synced_until": end})
-        run.window_start = end
+            run.Order._stage_orders(self, piece)
+        run.move_cursor(end)
         return end >= run.now
 
     def _import_step_queued(self, run):
         """A chunk of the kept orders becomes sale orders."""
         queued = run.Order.search([("account_id", "=", self.id), ("import_state", "=", "queued")],
                                   order="order_date, id", limit=COMMIT_CHUNK)
+        run.idle = not queued
         queued._import_staged()
         return len(queued) < COMMIT_CHUNK
 
@@ -666,6 +716,7 @@ class MarketplaceAccount(models.Model):
                   ("mp_state", "not in", list(lib_orders.TERMINAL_STATES)), ("order_date", ">=", horizon),
                   ("id", "not in", list(run.states_read))]
         todo = run.Order.search(domain, order="state_checked_at asc nulls first, order_date", limit=STATE_BATCH)
+        run.idle = not todo
         if todo:
             run.states_read.update(todo.ids)
             states = run.adapter.fetch_states(todo._state_refs())
@@ -725,6 +776,8 @@ class _ImportRun:
         self.run_key = uuid.uuid4().hex
         self.held_offset = 0
         self.stopped_in_slice = False
+        #: set by a step that found nothing to do
+        self.idle = False
         #: the orders whose state this run read already (each is read once a run)
         self.states_read = set()
         self.adapter = None
@@ -742,28 +795,35 @@ class _ImportRun:
             return BUSY
         try:
             self.adapter = account._get_adapter(self.calls, **self.transport_kwargs)
-            account.sudo().write({"import_started_at": self.started_at})
+            turn = account.import_turn % len(self.STEPS)
+            account.sudo().write({"import_started_at": self.started_at, "import_turn": turn + 1})
             since = account.orders_synced_until or (self.now - timedelta(days=account.import_days or 1))
             self.window_start = min(since - timedelta(minutes=account.overlap_minutes or 0), self.now)
             self.checkpoint()
-            more = False
-            for step in self.STEPS:
+            # the kinds of step in turn: a run that has time for one step only (a busy machine,
+            # a backlog) makes one step of the kind whose turn it is, or of the next kind that
+            # has work; over a few runs every kind moves on (a backlog never starves the states,
+            # nor the reverse), and no run goes over its time by more than one step
+            # with time left after them, the window and the kept orders once more: what this
+            # run read is imported by this run
+            forced = True
+            for step in self.STEPS[turn:] + self.STEPS[:turn] + self.BACKLOG_STEPS:
                 method = getattr(account, f"_import_step_{step}")
                 first = True
                 while True:
-                    # each kind of step goes once a run at least, so that every run moves on
-                    # with all of them (a backlog never starves the states, nor the reverse)
-                    if not first and self.out_of_time():
-                        # only a backlog calls for a run at once; the held orders and the
-                        # states go on at the next run, those looked at longest ago first
-                        more = more or step in self.BACKLOG_STEPS
+                    if not (first and forced) and self.out_of_time():
                         break
                     first = False
+                    self.idle = False
                     if not self.in_transaction(method):
                         return BUSY
+                    forced = forced and self.idle
                     if self.last_step_done:
                         break
-                more = more or self.stopped_in_slice
+            # only a backlog (a window not read to its end, orders kept and not imported yet)
+            # calls for a run at once; held orders and states go on at the next run, those
+            # looked at longest ago first
+            more = self.stopped_in_slice or self.window_start < self.now or account.import_backlog > 0
             self.finish(more=more)
             return MORE if more else DONE
         except _LostLock:
@@ -806,6 +866,13 @@ class _ImportRun:
                 time.sleep(random.uniform(0.05, 0.5) * attempt)
                 if not self.account._try_lock():
                     return False
+
+    def move_cursor(self, moment):
+        """Every order placed before ``moment`` (naive UTC) is kept: the window goes on from there."""
+        account = self.account
+        if not account.orders_synced_until or moment > account.orders_synced_until:
+            account.sudo().write({"orders_synced_until": moment})
+        self.window_start = max(self.window_start, moment)
 
     def checkpoint(self):
         """Commit what is done (scheduled action) and take the lock again for what follows."""
