@@ -43,6 +43,8 @@ class Adapter:
     default_base_url = ""
     #: the credential fields an account of this marketplace needs
     credential_fields = ()
+    #: whether :meth:`complete_orders` looks anything up
+    completes_orders = False
     #: (requests a second, burst) that keeps one account under the marketplace's documented limit
     rate_limit = (1.0, 1)
 
@@ -73,6 +75,14 @@ class Adapter:
         settings enable, as a list of ``Order`` or ``PayloadError`` (one bad payload does not
         stop the rest)."""
         raise NotImplementedError
+
+    def complete_orders(self, orders):
+        """What the list calls do not carry and an order needs before it becomes a sale order
+        (Yandex Market: the buyer of a DBS order, one call each), looked up for these orders only:
+        the same list, completed.  With ``settings["defer_lookups"]`` the adapter leaves those
+        look-ups out of :meth:`fetch_orders`, so that reading a window stays a few paged calls
+        and the look-ups are made a chunk of orders at a time, as they are imported."""
+        return list(orders)
 
     def fetch_states(self, refs):
         """Current states of known orders: {external_id: (state, status_text)}."""

@@ -372,7 +372,9 @@ class MarketplaceAccount(models.Model):
         self.ensure_one()
         schemes = [s for s, on in (("fbs", self.import_fbs), ("dbs", self.import_dbs),
                                    ("fbo", self.import_fbo)) if on]
-        settings = {"schemes": schemes}
+        # look-ups one order at a time (Yandex Market's buyers) are made as orders are imported,
+        # a chunk at a time, not while a window is read
+        settings = {"schemes": schemes, "defer_lookups": True}
         if self.marketplace == "yandex":
             settings["business_id"] = int(self.ym_business_id or 0)
             settings["campaign_ids"] = [
@@ -658,7 +660,7 @@ class MarketplaceAccount(models.Model):
         ctx.unmapped.clear()
         if ready:
             ready._apply_states(run.adapter.fetch_states(ready._state_refs()))
-        ready.filtered(lambda r: r.import_state == "held")._import_staged()
+        ready.filtered(lambda r: r.import_state == "held")._import_staged(run.adapter)
         # the next batch starts after those still held (an unreadable payload included)
         run.held_offset += len(held.filtered(lambda r: r.import_state == "held"))
         return len(held) < HELD_BATCH
@@ -687,11 +689,14 @@ class MarketplaceAccount(models.Model):
                      if isinstance(item, lib_orders.Order) and item.created_at > cursor), len(items))
         pieces = [items[:head + STAGE_PIECE]] + [items[i:i + STAGE_PIECE]
                                                   for i in range(head + STAGE_PIECE, len(items), STAGE_PIECE)]
-        self._adapt_slice(length, len(items) - head)
+        # the density of the slice itself (not of what a list gives besides it)
+        self._adapt_slice(length, sum(1 for item in items[head:] if item.created_at <= end.replace(tzinfo=timezone.utc)))
         for index, piece in enumerate(pieces):
             if index:
                 # the cursor goes to the first order not kept yet: everything placed before it is
-                run.move_cursor(piece[0].created_at.astimezone(timezone.utc).replace(tzinfo=None))
+                # (never past the slice: a list that gives more, such as Wildberries' new tasks,
+                # says nothing of the orders after the slice that are no longer in it)
+                run.move_cursor(min(piece[0].created_at.astimezone(timezone.utc).replace(tzinfo=None), end))
                 run.checkpoint()
                 if run.out_of_time():
                     run.stopped_in_slice = True
@@ -705,7 +710,7 @@ class MarketplaceAccount(models.Model):
         queued = run.Order.search([("account_id", "=", self.id), ("import_state", "=", "queued")],
                                   order="order_date, id", limit=COMMIT_CHUNK)
         run.idle = not queued
-        queued._import_staged()
+        queued._import_staged(run.adapter)
         return len(queued) < COMMIT_CHUNK
 
     def _import_step_states(self, run):

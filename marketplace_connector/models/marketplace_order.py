@@ -255,8 +255,10 @@ class MarketplaceOrder(models.Model):
         except (ValueError, KeyError, TypeError):
             return None
 
-    def _import_staged(self):
-        """Import these queued, held or failed records from their payloads."""
+    def _import_staged(self, adapter=None):
+        """Import these queued, held or failed records from their payloads (completed first by
+        the look-ups the marketplace makes one order at a time, through ``adapter`` or one made
+        for the account)."""
         for account in self.account_id:
             recs = self.filtered(lambda r, a=account: r.account_id == a)
             ctx = self._import_context(account)
@@ -268,9 +270,25 @@ class MarketplaceOrder(models.Model):
                 elif rec.import_state == "queued":
                     rec.write({"import_state": "error",
                                "hold_reason": _("The kept payload of this order cannot be read.")})
+            todo = self._complete_orders(account, todo, adapter)
             ctx.prefetch_mappings(todo)
             self._import_many(ctx, todo)
             ctx.flush_unmapped()
+
+    @api.model
+    def _complete_orders(self, account, todo, adapter=None):
+        """``(order, record)`` pairs with what the list calls do not carry looked up (see
+        ``Adapter.complete_orders``); the calls go to the sync log when the adapter is ours."""
+        if not todo or not lib_base.adapter_class(account.marketplace).completes_orders:
+            return todo
+        calls = None
+        if adapter is None:
+            calls = []
+            adapter = account._get_adapter(calls)
+        orders = adapter.complete_orders([order for order, _rec in todo])
+        if calls:
+            account._write_sync_log(calls, "orders")
+        return [(order, rec) for order, (_old, rec) in zip(orders, todo)]
 
     @api.model
     def _import_context(self, account):

@@ -116,3 +116,35 @@ class TestBoundedRuns(MarketplaceCase):
         records = kept()
         self.assertEqual(sorted(records.mapped("external_id")), sorted(ids))
         self.assertEqual(len(records), len(set(records.mapped("external_id"))))
+
+    def test_the_cursor_never_passes_the_slice(self):
+        """Wildberries gives every new task whatever the window: a piece of them placed after the
+        slice must not move the cursor past it, or the tasks placed in between that are no longer
+        new (only the windowed list has them) would never be read."""
+        account = self.accounts["wildberries"]
+        app = self.emulator.apps["wildberries"]
+        t0 = (datetime.now(timezone.utc) - timedelta(hours=12)).replace(microsecond=0)
+        early = app.add_orders(50, scheme="fbs", offer_codes=self.known_codes(20), max_lines=1,
+                               created_at=t0 + timedelta(hours=1))
+        between = app.add_orders(5, scheme="fbs", offer_codes=self.known_codes(20), max_lines=1,
+                                 created_at=t0 + timedelta(hours=5, minutes=30))
+        for ext in between:
+            app.set_state(ext, "processing")  # confirmed: no longer in the list of new tasks
+        late = []
+        for minute in range(0, 60, 2):
+            late += app.add_orders(20, scheme="fbs", offer_codes=self.known_codes(20), max_lines=1,
+                                   created_at=t0 + timedelta(hours=7, minutes=minute))
+        account.sudo().write({"orders_synced_until": t0.replace(tzinfo=None), "import_turn": 1})
+        slice_end = (t0 - timedelta(minutes=account.overlap_minutes) + timedelta(hours=6)).replace(tzinfo=None)
+        account._import_orders(deadline=time.monotonic() - 1, sleep=self.sleeps.append,
+                               timeout=(2.0, 0.5), backoff_base=0.01)
+        self.assertLessEqual(account.orders_synced_until, slice_end)
+        ids = early + between + late
+        Order = self.env["marketplace.order"]
+        for _ in range(16):
+            account._import_orders(deadline=time.monotonic() - 1, sleep=self.sleeps.append,
+                                   timeout=(2.0, 0.5), backoff_base=0.01)
+            if account.orders_synced_until >= (t0 + timedelta(hours=11)).replace(tzinfo=None):
+                break
+        kept = Order.search([("account_id", "=", account.id), ("external_id", "in", ids)])
+        self.assertEqual(sorted(kept.mapped("external_id")), sorted(ids))

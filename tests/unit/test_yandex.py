@@ -801,3 +801,27 @@ def test_unusable_catalogue_items_and_buyers_are_skipped_never_raised():
         "name": "Иванова Анна Петровна", "phone": "+79001234567"}
     for bad in (None, [], "Иванова", {"lastName": ["x"]}, {"phone": "1" * 500}, {"firstName": {"a": 1}}):
         assert parse_buyer(bad) == {}
+
+
+def test_deferred_buyers_are_looked_up_at_import_a_chunk_at_a_time(emu):
+    """With ``defer_lookups`` (as the Odoo side reads windows) reading a window makes no buyer
+    call; ``complete_orders`` asks for the buyers of the DBS orders given, once each."""
+    app = emu.yandex
+    now = datetime.now(timezone.utc)
+    dbs = [app.add_orders(1, scheme="dbs", created_at=now - timedelta(minutes=10 - i))[0] for i in range(3)]
+    fbs = app.add_orders(1, scheme="fbs", created_at=now - timedelta(minutes=3))
+    ad = adapter(emu)
+    ad.settings["defer_lookups"] = True
+    result = ad.fetch_orders(*window())
+    assert sorted(r.external_id for r in result) == sorted(dbs + fbs)
+    assert emu.requests_to("yandex", BUYER) == []
+    assert all("name" not in r.customer for r in result)
+    chunk = [r for r in result if r.external_id in (dbs[0], dbs[2], fbs[0])]
+    done = {r.external_id: r for r in ad.complete_orders(chunk)}
+    assert sorted(r.path.split("/")[5] for r in emu.requests_to("yandex", BUYER)) == sorted([dbs[0], dbs[2]])
+    for ext in (dbs[0], dbs[2]):
+        assert done[ext].customer["phone"] == app.orders[ext]["customer"]["phone"]
+    assert done[fbs[0]].customer == {}
+    # completed already: not asked again
+    ad.complete_orders(list(done.values()))
+    assert len(emu.requests_to("yandex", BUYER)) == 2

@@ -362,6 +362,8 @@ class YandexOrders:
     )
     #: the basis of ``OrderLine.price``: the goods-realization report's sale (incl. the subsidy)
     default_price_basis = "with_subsidy"
+    #: the buyers of DBS orders are looked up one order at a time
+    completes_orders = True
     #: buyer look-ups (one call each) in one fetch_orders
     max_buyer_calls = 200
     #: a window longer than this is cut (creation dates at most 30 days apart, end excluded)
@@ -411,7 +413,13 @@ class YandexOrders:
                     break
                 start = end
         result = list(found.values())
+        if self.settings.get("defer_lookups"):
+            return result  # the buyers are looked up at import (complete_orders)
         return self._with_buyers(result)
+
+    def complete_orders(self, orders):
+        """The buyers of the DBS orders among ``orders`` that have none yet."""
+        return self._with_buyers(list(orders))
 
     def _with_buyers(self, result):
         """DBS orders the seller delivers: the buyer's name and phone (``GET .../buyer``)."""
@@ -419,6 +427,8 @@ class YandexOrders:
         for i, order in enumerate(result):
             if not isinstance(order, o.Order) or order.scheme != o.DBS:
                 continue
+            if order.customer.get("name") or order.customer.get("phone"):
+                continue  # looked up already
             if order.status_text.split(" ", 1)[0] not in BUYER_STATUSES or calls >= self.max_buyer_calls:
                 continue
             calls += 1
