@@ -1,6 +1,7 @@
 """Benchmark: a backlog of orders over the three marketplaces drained by the scheduled action.
 
     python3 bench/backlog.py [--orders 20000] [--db mp_bench_backlog] [--time-limit 40] [--keep]
+                             [--stop-file PATH]
 
 A fresh database with the three addons, set up as the tests set it up (a Russian company in
 roubles, VAT 22 % price-excluded on every product, the first 50 articles of the emulator's
@@ -240,6 +241,7 @@ def main():
     parser.add_argument("--spread-hours", type=float, default=60.0)
     parser.add_argument("--validate", action="store_true", help="validate against the specs (slower)")
     parser.add_argument("--keep", action="store_true", help="keep the database and the log")
+    parser.add_argument("--stop-file", help="stop watching (and print the figures so far) once this file exists")
     parser.add_argument("--budget", type=float, help="diagnosis only: set marketplace_connector.import_time_budget "
                         "(seconds; by default the connector derives it from Odoo's limits)")
     args = parser.parse_args()
@@ -305,6 +307,9 @@ def main():
                 cron_worker_cpu(odoo_proc.pid, cpu_seen)
             if odoo_proc.poll() is not None:
                 print(f"# odoo exited with {odoo_proc.returncode}", file=sys.stderr, flush=True)
+                break
+            if args.stop_file and os.path.exists(args.stop_file):
+                print("# stopped on request", file=sys.stderr, flush=True)
                 break
             by, backlog = counts(cur, accounts.values())
             imported = sum(n for (_a, s), n in by.items() if s == "imported")
