@@ -14,11 +14,13 @@ The steps, for one product of one account (:func:`decide`):
    Wildberries takes that price and the percent, and sells at price x (1 - d/100), which is what
    the guard checks (:func:`wb_price`); Ozon takes ``price`` and ``old_price``; Yandex Market
    ``value`` and ``discountBase``;
-4. the guard (:func:`floor_price`): the selling price must cover the cost, the marketplace's
-   commission on that price, its logistics and the account's minimum margin::
+4. the guard (:func:`floor_price`): the selling price, VAT included, must cover the VAT in it,
+   the cost, the marketplace's commission on that price, its logistics and the account's
+   minimum margin (the cost and the logistics as the books hold them, without VAT)::
 
-       price >= cost + price x (commission % + margin %) / 100 + logistics
-       floor  = (cost + logistics) / (1 - (commission % + margin %) / 100), rounded up to the kopeck
+       price x 100 / (100 + VAT %) >= cost + price x (commission % + margin %) / 100 + logistics
+       floor = (cost + logistics) / (100 / (100 + VAT %) - (commission % + margin %) / 100),
+               rounded up to the kopeck
 
    A price below the floor is not sent (:attr:`Decision.blocked`, with the reason).
 """
@@ -141,16 +143,20 @@ class Tariff:
     source: str = "account"
 
 
-def floor_price(cost, tariff, margin_percent=ZERO):
-    """The lowest selling price that covers the cost, the commission, the logistics and the
-    minimum margin (% of the price), rounded up to the kopeck.  None when the percentages leave
-    nothing (100 % or more)."""
+def floor_price(cost, tariff, margin_percent=ZERO, vat_percent=ZERO):
+    """The lowest selling price (VAT included) that covers its VAT, the cost, the commission, the
+    logistics and the minimum margin (% of the price), rounded up to the kopeck.  None when the
+    percentages leave nothing."""
     cost = dec(cost, "cost")
-    share = dec(tariff.commission_percent, "commission") + dec(margin_percent, "margin")
-    if share >= HUNDRED:
+    vat = dec(vat_percent, "VAT")
+    if vat < 0:
+        raise PricingError("VAT is negative")
+    share = (dec(tariff.commission_percent, "commission") + dec(margin_percent, "margin")) / HUNDRED
+    net = HUNDRED / (HUNDRED + vat) - share
+    if net <= 0:
         return None
     base = cost + dec(tariff.logistics, "logistics")
-    return (base * HUNDRED / (HUNDRED - share)).quantize(KOPECK, rounding=ROUND_CEILING)
+    return (base / net).quantize(KOPECK, rounding=ROUND_CEILING)
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,8 @@ class Rules:
     margin_percent: Decimal = ZERO
     #: the guard is on
     guard: bool = True
+    #: the VAT in the selling price (0: the seller sells without VAT)
+    vat_percent: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -197,7 +205,7 @@ def decide(marketplace, rules, cost, pricelist_price=None, tariff=None):
         base = apply_markup(cost, rules.markup_percent) if cost > 0 else None
     else:
         base = dec(pricelist_price, "pricelist price") if pricelist_price not in (None, False) else None
-    floor = floor_price(cost, tariff, rules.margin_percent) if rules.guard else None
+    floor = floor_price(cost, tariff, rules.margin_percent, rules.vat_percent) if rules.guard else None
     if base is None or base <= 0:
         reason = BLOCK_NO_COST if rules.source == "cost" else BLOCK_NO_PRICE
         return Decision(ZERO, ZERO, 0, floor, reason, tariff)

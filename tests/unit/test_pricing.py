@@ -83,6 +83,16 @@ def test_floor_covers_cost_commission_logistics_and_margin():
     assert p.floor_price(D("500"), p.Tariff(D("95")), D("5")) is None
 
 
+def test_floor_takes_the_vat_out_of_the_price():
+    # VAT 22 %: of 1 220 the seller keeps 1 000; commission 10 % of 1 220 = 122
+    floor = p.floor_price(D("778"), p.Tariff(D("10"), D("100")), vat_percent=D("22"))
+    net = floor * 100 / D("122") - floor * D("0.10") - 100
+    assert net >= 778 and (floor - D("0.01")) * 100 / D("122") - (floor - D("0.01")) * D("0.10") - 100 < 778
+    assert floor == D("1220.00")
+    assert p.floor_price(D("500"), p.Tariff(D("80")), vat_percent=D("22")) == D("25416.67")  # 500 / 0.0197
+    assert p.floor_price(D("500"), p.Tariff(D("82")), vat_percent=D("22")) is None
+
+
 def rules(**kw):
     return p.Rules(**kw)
 
@@ -117,6 +127,13 @@ def test_decide_wildberries_checks_the_price_after_discount():
     d = p.decide("wildberries", rules(source="pricelist", discount_percent=D("30")), D("800"),
                  pricelist_price=D("1000"), tariff=tariff)
     assert d.blocked == p.BLOCK_BELOW_FLOOR and d.floor == D("1066.67")
+
+
+def test_decide_guard_with_vat():
+    r = rules(source="pricelist", vat_percent=D("22"))
+    tariff = p.Tariff(D("15"), D("80"))
+    assert p.decide("ozon", r, D("500"), pricelist_price=D("866.09"), tariff=tariff).blocked == p.BLOCK_BELOW_FLOOR
+    assert p.decide("ozon", r, D("500"), pricelist_price=D("866.10"), tariff=tariff).ok  # the floor
 
 
 def test_decide_without_cost_or_price_is_blocked():
