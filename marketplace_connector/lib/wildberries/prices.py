@@ -122,13 +122,9 @@ class WildberriesPrices:
             results.append(PriceResult(key, state, text, str(task)))
         return results
 
-    def fetch_tariffs(self, keys):
-        """{nmID: Tariff} of the cards ``keys``: WB's FBS commission (``kgvpMarketplace``) of each
-        card's subject.  A card whose subject has no commission is left out."""
-        wanted = {str(k) for k in keys}
-        subjects = self._card_subjects(wanted)
-        if not subjects:
-            return {}
+    def fetch_commissions(self):
+        """{subjectID: WB's FBS commission percent (``kgvpMarketplace``)}: one call for every
+        subject; WB allows one a minute, so the caller keeps the answer a while."""
         answer = self._call("common", "GET", "/api/v1/tariffs/commission", params={"locale": "ru"})
         report = answer.get("report") if isinstance(answer, dict) else None
         percents = {}
@@ -139,6 +135,17 @@ class WildberriesPrices:
             if isinstance(subject, int) and isinstance(percent, (int, float)) and not isinstance(percent, bool):
                 if 0 <= percent < 100:
                     percents[subject] = dec(percent)
+        return percents
+
+    def fetch_tariffs(self, keys, commissions=None):
+        """{nmID: Tariff} of the cards ``keys``: WB's FBS commission of each card's subject
+        (``commissions``: as :meth:`fetch_commissions` gives them, read when not given).  A card
+        whose subject has no commission is left out."""
+        wanted = {str(k) for k in keys}
+        subjects = self._card_subjects(wanted)
+        if not subjects:
+            return {}
+        percents = self.fetch_commissions() if commissions is None else commissions
         return {nm: Tariff(percents[subject], dec(0), "marketplace")
                 for nm, subject in subjects.items() if subject in percents}
 
