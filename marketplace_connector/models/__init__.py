@@ -9,3 +9,6 @@ from . import stock_rule
 from . import marketplace_retention
 from . import res_config_settings
 from . import res_partner
+from . import marketplace_account_price
+from . import marketplace_product_mapping_price
+from . import marketplace_sync_log_price

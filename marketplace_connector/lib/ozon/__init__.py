@@ -17,7 +17,8 @@ payloads beside it:
 * :mod:`.client` — what every capability shares: credentials, the POST call, cursor paging,
   the rate limit, ``test_connection``, the small parsers (ids, times, prices);
 * :mod:`.orders` — postings: ``fetch_orders``, ``fetch_states``, price bases and states;
-* :mod:`.catalog` — ``fetch_catalog`` and ``fetch_warehouses``.
+* :mod:`.catalog` — ``fetch_catalog`` and ``fetch_warehouses``;
+* :mod:`.prices` — ``export_prices`` (10 an hour a product) and ``fetch_tariffs``.
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`OzonAdapter` below.
@@ -33,6 +34,7 @@ from .orders import (
     OPEN_STATUSES, STATUS_STATES, OzonOrders, parse_fbo_posting, parse_fbs_posting, parse_state,
     status_state,
 )
+from .prices import OzonPrices, PriceHistory
 
 # Every other name the single module ``lib/ozon.py`` had stays reachable as ``ozon.NAME``
 # (``ozon._stamp``, ``ozon.MAX_LINES``...), so that whatever reached into it still finds it;
@@ -46,7 +48,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class OzonAdapter(OzonOrders, OzonCatalog, OzonClient):
+class OzonAdapter(OzonOrders, OzonCatalog, OzonPrices, OzonClient):
     """One Ozon seller account: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

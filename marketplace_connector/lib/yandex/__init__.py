@@ -24,7 +24,8 @@ payloads beside it:
   the account, ``pageToken`` paging, the limit, ``test_connection``, the small parsers (ids,
   times, amounts);
 * :mod:`.orders` — orders: ``fetch_orders``, ``fetch_states``, price bases and states;
-* :mod:`.catalog` — ``fetch_catalog`` (offer mappings) and ``fetch_warehouses``.
+* :mod:`.catalog` — ``fetch_catalog`` (offer mappings) and ``fetch_warehouses``;
+* :mod:`.prices` — ``export_prices`` (the business's prices).
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`YandexAdapter` below.
@@ -35,6 +36,7 @@ from .orders import (
     IMPORT_STATUSES, OPEN_STATUSES, STATUS_STATES, YandexOrders, parse_buyer, parse_order, parse_state,
     status_state,
 )
+from .prices import YandexPrices
 
 # Every other name the single module ``lib/yandex.py`` had stays reachable as ``yandex.NAME``
 # (``yandex._iso``, ``yandex.MSK``...), so that whatever reached into it still finds it; the
@@ -50,7 +52,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class YandexAdapter(YandexOrders, YandexCatalog, YandexClient):
+class YandexAdapter(YandexOrders, YandexCatalog, YandexPrices, YandexClient):
     """One Yandex Market business: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

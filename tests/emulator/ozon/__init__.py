@@ -14,7 +14,8 @@ Routes (all POST, as Ozon has them), one module per capability, each a mixin of
   answers, the limit), the seller's warehouses and Ozon's clusters, cursor paging, times;
 * :mod:`.orders` — postings (FBS, rFBS, FBO): their lists, look-ups and test-facing state
   (``add_orders``, ``cancel_order``, ``ship_order``, ``set_state``, ``set_status``);
-* :mod:`.catalog` — products and warehouses.
+* :mod:`.catalog` — products and warehouses;
+* :mod:`.prices` — prices (10 an hour a product) and commissions.
 
 A new capability (stocks, prices...) is a module of its own whose mixin is added to
 :class:`OzonApp` below, its ``install_...`` called from the constructor.
@@ -45,9 +46,10 @@ from .catalog import OzonCatalog
 from .core import OzonCore
 from .orders import EXTRA_SCHEMAS as ORDER_SCHEMAS
 from .orders import OzonOrders
+from .prices import OzonPrices
 
 
-class OzonApp(OzonOrders, OzonCatalog, OzonCore):
+class OzonApp(OzonOrders, OzonCatalog, OzonPrices, OzonCore):
     """The Ozon emulation: the core and a mixin per capability."""
 
     #: methods newer than the spec file: path -> (request schema, answer schema)
@@ -57,3 +59,4 @@ class OzonApp(OzonOrders, OzonCatalog, OzonCore):
         super().__init__(emulator)
         self.install_orders()
         self.install_catalog()
+        self.install_prices()
