@@ -28,6 +28,7 @@ payloads beside it:
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`WildberriesAdapter` below.
 """
+from .shipments import WildberriesShipments  # lifecycle: shipments, delivery statuses, cancellations
 from .catalog import WildberriesCatalog, parse_card
 from .client import HOSTS, WildberriesClient
 from .orders import (
@@ -47,7 +48,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class WildberriesAdapter(WildberriesOrders, WildberriesCatalog, WildberriesClient):
+class WildberriesAdapter(WildberriesShipments, WildberriesOrders, WildberriesCatalog, WildberriesClient):
     """One Wildberries seller account: the shared client and a mixin per capability (the
     mixins come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

@@ -45,9 +45,10 @@ from .catalog import OzonCatalog
 from .core import OzonCore
 from .orders import EXTRA_SCHEMAS as ORDER_SCHEMAS
 from .orders import OzonOrders
+from .shipments import OzonShipments  # lifecycle: ship, rFBS statuses, cancellations
 
 
-class OzonApp(OzonOrders, OzonCatalog, OzonCore):
+class OzonApp(OzonShipments, OzonOrders, OzonCatalog, OzonCore):
     """The Ozon emulation: the core and a mixin per capability."""
 
     #: methods newer than the spec file: path -> (request schema, answer schema)
@@ -57,3 +58,4 @@ class OzonApp(OzonOrders, OzonCatalog, OzonCore):
         super().__init__(emulator)
         self.install_orders()
         self.install_catalog()
+        self.install_shipments()

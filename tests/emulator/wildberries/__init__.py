@@ -40,9 +40,10 @@ from .catalog import WildberriesCatalog
 from .core import WildberriesCore
 from .general import WildberriesGeneral
 from .orders import WildberriesOrders
+from .shipments import WildberriesShipments  # lifecycle: supplies, DBS statuses, cancellations
 
 
-class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesCore):
+class WildberriesApp(WildberriesShipments, WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesCore):
     """The Wildberries emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -50,3 +51,4 @@ class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, 
         self.install_orders()
         self.install_catalog()
         self.install_general()
+        self.install_shipments()
