@@ -9,3 +9,6 @@ from . import stock_rule
 from . import marketplace_retention
 from . import res_config_settings
 from . import res_partner
+from . import marketplace_supply
+from . import stock_picking
+from . import stock_location

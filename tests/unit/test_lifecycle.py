@@ -304,3 +304,13 @@ def test_wildberries_has_no_lost_state(emu):
     ext = emu.wildberries.add_orders(1, scheme="fbs", max_lines=1)[0]
     with pytest.raises(ValueError):
         emu.wildberries.lose(ext)
+
+
+def test_wildberries_dbs_ship_confirms_the_task_once(emu):
+    app = emu.wildberries
+    ext = app.add_orders(1, scheme="dbs", max_lines=1)[0]
+    ad = adapter(emu, "wildberries")
+    assert ad.ship([shipment(emu, "wildberries", ext)]).shipped == [ext]
+    assert app.orders[ext]["supplierStatus"] == "confirm"
+    assert ad.ship([shipment(emu, "wildberries", ext)]).shipped == [ext]
+    assert len(emu.requests_to("wildberries", "/api/v3/dbs/orders/{orderId}/confirm")) == 1

@@ -7,7 +7,7 @@ Calls (marketplace API, ``03-orders-fbs.yaml`` / ``05-orders-dbs.yaml``):
   ``confirm``; a supply holds the tasks of one warehouse: WB answers 409 otherwise);
   ``PATCH /api/v3/supplies/{supplyId}/deliver`` (the supply handed over: its tasks become
   ``complete``); ``PATCH /api/v3/orders/{orderId}/cancel``.
-* DBS: ``PATCH /api/v3/dbs/orders/{orderId}/confirm`` (a new task, before the delivery),
+* DBS: ``PATCH /api/v3/dbs/orders/{orderId}/confirm`` (packed: ``ship`` of a DBS task),
   ``PATCH /api/v3/dbs/orders/{orderId}/deliver`` (on the way),
   ``PATCH /api/v3/dbs/orders/{orderId}/receive`` ``{"code"}`` (the buyer's code: received),
   ``PATCH /api/v3/dbs/orders/{orderId}/cancel``.
@@ -47,11 +47,35 @@ class WildberriesShipments:
             raise self._shape_error(path, "no supply id")
         return ref.strip()
 
+    def _confirm_dbs(self, ids, result):
+        """DBS tasks packed: ``confirm`` those still new (one call each; WB has no batch)."""
+        statuses = self._statuses(o.DBS, ids)
+        for ident in ids:
+            supplier = (statuses.get(ident) or {}).get("supplierStatus")
+            if supplier in ("confirm", "deliver", "receive"):
+                result.shipped.append(ident)
+                continue
+            if supplier != "new":
+                result.refused[ident] = f"the task is {supplier or 'unknown to Wildberries'}"
+                continue
+            try:
+                self._patch(f"/api/v3/dbs/orders/{ident}/confirm", "/api/v3/dbs/orders/{orderId}/confirm")
+            except ApiError as exc:
+                if not s.refused(exc):
+                    raise
+                result.refused[ident] = exc.message
+            else:
+                result.shipped.append(ident)
+
     def ship(self, shipments, supply_ref=""):
-        if not supply_ref:
-            raise ValueError("Wildberries ships into a supply: open_supply() first")
+        """FBS tasks into the open supply ``supply_ref``; DBS tasks confirmed (packed)."""
         result = s.ShipResult(supply_ref=supply_ref)
+        dbs = [sh.external_id for sh in shipments if sh.scheme == o.DBS]
+        if dbs:
+            self._confirm_dbs(dbs, result)
         ids = [sh.external_id for sh in shipments if sh.scheme == o.FBS]
+        if ids and not supply_ref:
+            raise ValueError("Wildberries ships FBS tasks into a supply: open_supply() first")
         endpoint = "/api/marketplace/v3/supplies/{supplyId}/orders"
         for batch in s.chunks(ids, self.supply_batch):
             try:
