@@ -377,9 +377,10 @@ class OzonOrders:
                 take(raw, parse_fbo_posting, {o.FBO})
         return list(found.values())
 
-    #: order numbers (FBS list) and posting numbers (FBO list) a state query asks for: a page
-    #: of 100 postings answers them in one call, the rare split order in two
-    state_batch = 100
+    #: order numbers (FBS list) and posting numbers (FBO list) a state query asks for: 80, so
+    #: that a page of 100 postings answers them in one call even when Ozon split some orders
+    #: into several postings
+    state_batch = 80
     #: the longest creation period of one state query (Ozon: at most a year)
     state_period = timedelta(days=360)
 
