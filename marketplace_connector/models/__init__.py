@@ -12,3 +12,6 @@ from . import res_partner
 from . import marketplace_account_price
 from . import marketplace_product_mapping_price
 from . import marketplace_sync_log_price
+from . import marketplace_supply
+from . import stock_picking
+from . import stock_location

@@ -167,6 +167,27 @@ class MarketplaceAccount(models.Model):
     show_last_error = fields.Boolean(
         compute="_compute_show_last_error", search="_search_show_last_error",
         help="The last failure is newer than the last successful import and not dismissed.")
+    # --- lifecycle: shipments, returns, warehouse choice ------------------------------------------
+    wb_hand_over_at_validation = fields.Boolean(
+        string="Hand over the supply at once",
+        help="Wildberries FBS: hand the supply over as soon as a validated delivery is added to it. "
+        "Otherwise the supply stays open for the day's deliveries until a user hands it over.")
+    returns_location_id = fields.Many2one(
+        "stock.location", string="Returns location", check_company=True, domain="[('usage', '=', 'internal')]",
+        help="Where the goods of a returned order come back. Empty: a \"Marketplace returns\" location of "
+        "the order's warehouse, made when first needed.")
+    validate_returns = fields.Boolean(
+        string="Validate returns at once",
+        help="Validate the return transfer when the marketplace reports the return; otherwise it is left "
+        "ready for the warehouse to receive.")
+    warehouse_priority_ids = fields.Many2many(
+        "stock.warehouse", "marketplace_account_warehouse_priority_rel", "account_id", "warehouse_id",
+        string="Warehouses by priority", check_company=True,
+        help="An order whose marketplace warehouse is not mapped ships from the first of these warehouses "
+        "with stock at hand for all its lines, else from any warehouse with that stock, else from the "
+        "first of these.")
+    supply_ids = fields.One2many("marketplace.supply", "account_id", string="Supplies")
+
     order_count = fields.Integer(compute="_compute_counts")
     sync_error_count = fields.Integer(compute="_compute_counts")
     held_count = fields.Integer(compute="_compute_counts")
@@ -299,6 +320,41 @@ class MarketplaceAccount(models.Model):
         self.ensure_one()
         return self.warehouse_id or self.env["stock.warehouse"].search(
             [("company_id", "=", self.company_id.id)], limit=1)
+
+    # --- lifecycle: policies (override to change them) ----------------------------------------------
+    def _marketplace_choose_warehouse(self, mapped, needs):
+        """The warehouse an FBS/DBS order ships from: its marketplace warehouse's mapping
+        (``mapped``) first; then the first of the account's priority list with stock at hand for
+        all the lines (``needs``: {product: quantity}); then any warehouse of the company with
+        that stock; then the first of the priority list; then the account's default."""
+        self.ensure_one()
+        if mapped:
+            return mapped
+        candidates = self.warehouse_priority_ids
+        others = self.env["stock.warehouse"].search(
+            [("company_id", "=", self.company_id.id), ("id", "not in", candidates.ids)])
+        for warehouse in list(candidates) + list(others):
+            if needs and self._marketplace_has_stock(warehouse, needs):
+                return warehouse
+        return candidates[:1] or self._default_warehouse()
+
+    def _marketplace_has_stock(self, warehouse, needs):
+        products = self.env["product.product"].union(*needs).with_context(warehouse_id=warehouse.id)
+        stock = {p.id: p.qty_available for p in products}
+        return all(stock.get(p.id, 0) >= qty for p, qty in needs.items() if p.is_storable)
+
+    def _marketplace_returns_location(self, warehouse):
+        """Where returned goods come back: the account's returns location, else a "Marketplace
+        returns" internal location of the warehouse (made once)."""
+        self.ensure_one()
+        if self.returns_location_id:
+            return self.returns_location_id
+        Location = self.env["stock.location"].sudo()
+        parent = warehouse.view_location_id
+        location = Location.search([("location_id", "=", parent.id), ("marketplace_returns", "=", True)], limit=1)
+        return location or Location.create({
+            "name": _("Marketplace returns"), "usage": "internal", "location_id": parent.id,
+            "company_id": warehouse.company_id.id, "marketplace_returns": True})
 
     def _order_partners(self, order):
         """(customer, delivery address) of an imported order (see ``customer_mode``)."""

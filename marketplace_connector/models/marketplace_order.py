@@ -438,11 +438,82 @@ class MarketplaceOrder(models.Model):
                 "Returned on the marketplace (%s): receive the goods back and credit the sale.",
                 text or state))
             sale.message_post(body=_("Returned on the marketplace (%s).", text or state))
+            self._lifecycle_returned(sale)
         elif state == lib_orders.LOST:
             vals.update(needs_attention=True, attention_reason=_(
                 "Lost by the marketplace (%s): claim the compensation.", text or state))
             sale.message_post(body=_("Lost by the marketplace (%s).", text or state))
+            self._lifecycle_lost(sale, text or state)
+        elif state == lib_orders.DELIVERED:
+            self._lifecycle_delivered(sale)
         return vals
+
+    # --- lifecycle: what the marketplace's final states do in Odoo (override to change) -------------
+    def _lifecycle_deliveries(self, sale):
+        return sale.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing" and p.state != "cancel")
+
+    def _lifecycle_delivered(self, sale):
+        """Delivered: the delivery validated if it is not yet (FBO orders ship from the FBO
+        location), the sale order locked (done) and ready to invoice."""
+        for picking in self._lifecycle_deliveries(sale).filtered(lambda p: p.state != "done"):
+            picking = picking.sudo().with_context(marketplace_shipped_there=True, skip_backorder=True,
+                                                  skip_sms=True, skip_immediate=True)
+            if picking.state == "draft":
+                picking.action_confirm()
+            for move in picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel")):
+                move.quantity = move.product_uom_qty
+            picking.move_ids.picked = True
+            picking.button_validate()
+        if not sale.locked:
+            sale.sudo().action_lock()
+        sale.message_post(body=_("Delivered on the marketplace: the order is done and ready to invoice."))
+
+    def _lifecycle_returned(self, sale):
+        """Returned: a return of the validated delivery into the returns location (validated
+        when the account says so), once."""
+        account = self.account_id
+        for picking in self._lifecycle_deliveries(sale).filtered(lambda p: p.state == "done"):
+            if picking.return_ids.filtered(lambda r: r.state != "cancel"):
+                continue  # returned already
+            wizard = self.env["stock.return.picking"].sudo().with_context(
+                active_id=picking.id, active_ids=picking.ids, active_model="stock.picking").create({})
+            for line in wizard.product_return_moves:
+                line.quantity = line.move_id.quantity
+            warehouse = picking.picking_type_id.warehouse_id or sale.warehouse_id
+            location = account._marketplace_returns_location(warehouse)
+            returned = wizard._create_return()
+            returned.write({"location_dest_id": location.id})
+            returned.move_ids.write({"location_dest_id": location.id})
+            returned.move_ids.move_line_ids.write({"location_dest_id": location.id})
+            returned.message_post(body=_("Returned on the marketplace: the goods come back to %s.",
+                                         location.display_name))
+            if account.validate_returns:
+                for move in returned.move_ids:
+                    move.quantity = move.product_uom_qty
+                returned.move_ids.picked = True
+                returned.with_context(skip_backorder=True, skip_sms=True, skip_immediate=True).button_validate()
+
+    def _lifecycle_lost(self, sale, text):
+        """Lost (compensated by the marketplace): flagged for the accountant, with an activity."""
+        sale.sudo().marketplace_lost = True
+        user = self._lifecycle_accountant(sale.company_id)
+        sale.sudo().activity_schedule(
+            "mail.mail_activity_data_todo", user_id=user.id,
+            summary=_("Marketplace lost the goods: check the compensation"),
+            note=_("%(marketplace)s order %(order)s was lost (%(status)s): the marketplace owes its "
+                   "compensation; check it in the marketplace's report and write the goods off.",
+                   marketplace=self.account_id.name, order=self.external_id, status=text))
+
+    def _lifecycle_accountant(self, company):
+        """Whom the activity of a lost order goes to: an accounting manager of the company, else
+        a billing user, else the current user."""
+        for xmlid in ("account.group_account_manager", "account.group_account_invoice"):
+            group = self.env.ref(xmlid, raise_if_not_found=False)
+            users = group and group.sudo().users.filtered(
+                lambda u, c=company: c in u.company_ids and not u.share and u.active and u.id != 1)
+            if users:
+                return users.sorted("id")[:1]
+        return self.env.user
 
 
 class _ImportContext:
@@ -530,9 +601,16 @@ class _ImportContext:
 
     def _warehouse(self, order):
         wh = self.warehouses.get(order.warehouse_ref)
-        if wh and wh.warehouse_id:
-            return wh.warehouse_id
-        return self.account._default_warehouse()
+        mapped = wh.warehouse_id if wh else self.env["stock.warehouse"]
+        if mapped or not self.account.warehouse_priority_ids:
+            return mapped or self.account._default_warehouse()
+        # lifecycle: the account's warehouse rules (marketplace.account._marketplace_choose_warehouse)
+        needs = {}
+        for line in order.lines:
+            product = self.product(line)
+            if product:
+                needs[product] = needs.get(product, 0.0) + float(line.quantity)
+        return self.account._marketplace_choose_warehouse(mapped, needs)
 
     def flush_unmapped(self):
         """Create 'unmapped' mapping records for the articles (sizes) orders were held for;

@@ -220,11 +220,15 @@ def test_cancellation_shipping_and_delivery_show_in_fetch_states(emu):
         fbs[1]: (o.SHIPPED, "delivering / posting_in_carriage"),
         fbs[2]: (o.NEW, "awaiting_packaging / posting_created"),
         dbs[0]: (o.SHIPPED, "sent_by_seller / sent_by_seller"),
-        fbo[0]: (o.DELIVERED, "delivered"),
-        fbo[1]: (o.CANCELLED, "cancelled"),
+        fbo[0]: (o.DELIVERED, "delivered / posting_delivered"),
+        fbo[1]: (o.CANCELLED, "cancelled / posting_canceled"),
     }
-    assert len(emu.requests_to("ozon", "/v3/posting/fbs/get")) == 6
-    assert len(emu.requests_to("ozon", "/v2/posting/fbo/get")) == 3
+    # read from the lists, never one call a posting: one FBO query, one FBS query (the FBS
+    # orders and the FBO ref the FBO list did not have)
+    assert emu.requests_to("ozon", "/v3/posting/fbs/get") == []
+    assert emu.requests_to("ozon", "/v2/posting/fbo/get") == []
+    assert len(emu.requests_to("ozon", "/v3/posting/fbo/list")) == 1
+    assert len(emu.requests_to("ozon", "/v4/posting/fbs/list")) == 1
 
 
 def test_fetch_states_reads_every_ref_without_a_cap(emu):
@@ -234,7 +238,23 @@ def test_fetch_states_reads_every_ref_without_a_cap(emu):
     assert not hasattr(ad, "max_state_refs")
     states = ad.fetch_states([OrderRef(i, "fbs") for i in ids + ids[:3]])
     assert sorted(states) == sorted(ids)
-    assert len(emu.requests_to("ozon", "/v3/posting/fbs/get")) == 30
+    assert emu.requests_to("ozon", "/v3/posting/fbs/get") == []
+    assert len(emu.requests_to("ozon", "/v4/posting/fbs/list")) == 1
+
+
+def test_fetch_states_pages_the_list_by_order_numbers(emu):
+    """250 open postings: a query a page of at most 80 order numbers, 100 postings a page (a split
+    order may add a page), every posting read once, whatever its date."""
+    app = emu.ozon
+    ids = app.add_orders(250, scheme="fbs", max_lines=1)
+    app.ship_order(ids[7])
+    refs = [OrderRef(i, "fbs", app.orders[i]["order_number"], app.orders[i]["in_process_at"]) for i in ids]
+    states = adapter(emu).fetch_states(refs)
+    assert sorted(states) == sorted(ids)
+    assert states[ids[7]][0] == o.SHIPPED
+    calls = emu.requests_to("ozon", "/v4/posting/fbs/list")
+    assert 3 <= len(calls) <= 6  # split orders: fewer order numbers than postings
+    assert all(len(c.body["filter"]["order_numbers"]) <= 80 for c in calls)
 
 
 # --- catalogue, warehouses, connection ---------------------------------------------------------

@@ -28,6 +28,7 @@ Ozon answers "too many requests" with 429 and no hint: the transport backs off
 exponentially.  The documented limit is 50 requests a second per Client-Id for all
 methods; the adapter keeps to 20 a second, leaving room for the seller's other tools.
 """
+from .shipments import OzonShipments  # lifecycle: shipments, delivery statuses, cancellations
 from .catalog import OzonCatalog, parse_catalog_item
 from .client import OzonClient
 from .orders import (
@@ -48,7 +49,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class OzonAdapter(OzonOrders, OzonCatalog, OzonPrices, OzonClient):
+class OzonAdapter(OzonShipments, OzonOrders, OzonCatalog, OzonPrices, OzonClient):
     """One Ozon seller account: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

@@ -8,8 +8,8 @@ Calls (all POST; the lists page by cursor, at most 100 postings a page):
   changed in the window (``filter.last_changed_status_date``).
 * FBO postings: ``/v3/posting/fbo/list`` (``/v2/posting/fbo/list`` was switched off on
   2026-08-31).
-* States of known postings: ``/v3/posting/fbs/get`` and ``/v2/posting/fbo/get``, one call a
-  posting (Ozon has no batch look-up by posting number), every ref given.
+* States of known postings: the same lists filtered by ``order_numbers`` (FBS, 100 orders a
+  query) and ``posting_numbers`` (FBO), 100 postings a page — never one call a posting.
 
 Prices: bases of a product line (:attr:`OzonAdapter.PRICE_BASES`), unit prices in the
 posting's currency (``products[].price.currency`` / ``currency_code``; Ozon sells in RUB, and
@@ -32,7 +32,7 @@ says the posting was lost (ASSUMPTION: Ozon has no "lost" status word; its cance
 reasons for a posting lost in delivery say «утерян» / «утеряно»).
 """
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from .. import orders as o
 from ..transport import ApiError
@@ -377,33 +377,73 @@ class OzonOrders:
                 take(raw, parse_fbo_posting, {o.FBO})
         return list(found.values())
 
-    def fetch_states(self, refs):
-        """One ``get`` a posting, every ref given (no cap: the caller decides how many); a
-        posting Ozon does not know is left out.  An FBO ref that the FBO method does not know is
-        looked for among the FBS postings (FBP postings come from the FBS lists)."""
-        states = {}
-        seen = set()
-        for ref in refs:
-            if ref.external_id in seen:
-                continue
-            seen.add(ref.external_id)
-            tries = [("/v3/posting/fbs/get", {"posting_number": ref.external_id, "with": {}})]
-            if ref.scheme == o.FBO:
-                tries.insert(0, ("/v2/posting/fbo/get", {"posting_number": ref.external_id}))
-            answer = None
-            for path, body in tries:
-                try:
-                    answer = self._post(path, body)
+    #: order numbers (FBS list) and posting numbers (FBO list) a state query asks for: 80, so
+    #: that a page of 100 postings answers them in one call even when Ozon split some orders
+    #: into several postings
+    state_batch = 80
+    #: the longest creation period of one state query (Ozon: at most a year)
+    state_period = timedelta(days=360)
+
+    def _state_queries(self, refs, key):
+        """Groups of at most :attr:`state_batch` ``key(ref)`` values whose refs were created
+        within :attr:`state_period`, each with its period (refs without a date: the last
+        period)."""
+        now = datetime.now(timezone.utc)
+        dated = sorted((r.created_at, key(r)) for r in refs if r.created_at is not None)
+        queries = []
+        while dated:
+            start = dated[0][0]
+            group, values = [], []
+            for moment, value in dated:
+                if moment - start > self.state_period or len(values) >= self.state_batch and value not in values:
                     break
-                except ApiError as exc:
-                    if exc.status != 404:
-                        raise
-            if answer is None:
-                continue  # Ozon does not know it (any more): nothing to say
+                group.append(moment)
+                if value not in values:
+                    values.append(value)
+            dated = dated[len(group):]
+            period = {"since": _stamp(start - timedelta(minutes=1)),
+                      "to": _stamp(min(max(group) + timedelta(minutes=1), now + timedelta(minutes=1)), up=True)}
+            queries.append((values, period))
+        undated = list(dict.fromkeys(key(r) for r in refs if r.created_at is None))
+        period = {"since": _stamp(now - self.state_period), "to": _stamp(now + timedelta(minutes=1), up=True)}
+        queries += [(undated[i:i + self.state_batch], period) for i in range(0, len(undated), self.state_batch)]
+        return queries
+
+    def fetch_states(self, refs):
+        """States of known postings read from the lists, not one call a posting: FBS/rFBS by
+        ``filter.order_numbers`` (100 orders a query) of ``/v4/posting/fbs/list``, FBO by
+        ``filter.posting_numbers`` of ``/v3/posting/fbo/list``, each query within the refs'
+        creation period, 100 postings a page.  A posting Ozon does not list is left out; an
+        FBO ref the FBO list does not have is looked for among the FBS postings (FBP)."""
+        wanted, fbo, fbs = {}, [], []
+        for ref in refs:
+            number = str(ref.external_id)
+            if number in wanted or not _POSTING_NUMBER.match(number):
+                continue
+            wanted[number] = ref
+            (fbo if ref.scheme == o.FBO else fbs).append(ref)
+        states = {}
+
+        def take(raw):
+            number = raw.get("posting_number") if isinstance(raw, dict) else None
+            if number not in wanted or number in states:
+                return
             try:
-                result = answer.get("result") if isinstance(answer, dict) else None
-                state, status_text = parse_state(result)
+                states[number] = _status(raw, number)
             except o.PayloadError:
-                continue  # an unreadable or unknown status: the order keeps its state
-            states[ref.external_id] = (state, status_text)
+                pass  # an unreadable or unknown status: the order keeps its state
+
+        for numbers, period in self._state_queries(fbo, lambda r: str(r.external_id)):
+            body = {"filter": dict(period, posting_numbers=numbers), "sort_dir": "ASC"}
+            for raw in self._cursor_pages("/v3/posting/fbo/list", body):
+                take(raw)
+        fbs += [r for r in fbo if str(r.external_id) not in states]
+
+        def order_number(ref):
+            return ref.secondary_ref or str(ref.external_id).rsplit("-", 1)[0]
+
+        for numbers, period in self._state_queries(fbs, order_number):
+            body = {"filter": dict(period, order_numbers=numbers), "sort_dir": "ASC"}
+            for raw in self._cursor_pages("/v4/posting/fbs/list", body):
+                take(raw)
         return states

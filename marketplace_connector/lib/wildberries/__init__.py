@@ -29,6 +29,7 @@ payloads beside it:
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`WildberriesAdapter` below.
 """
+from .shipments import WildberriesShipments  # lifecycle: shipments, delivery statuses, cancellations
 from .catalog import WildberriesCatalog, parse_card
 from .client import HOSTS, WildberriesClient
 from .orders import (
@@ -49,7 +50,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class WildberriesAdapter(WildberriesOrders, WildberriesCatalog, WildberriesPrices, WildberriesClient):
+class WildberriesAdapter(WildberriesShipments, WildberriesOrders, WildberriesCatalog, WildberriesPrices, WildberriesClient):
     """One Wildberries seller account: the shared client and a mixin per capability (the
     mixins come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

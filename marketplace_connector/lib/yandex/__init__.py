@@ -30,6 +30,7 @@ payloads beside it:
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`YandexAdapter` below.
 """
+from .shipments import YandexShipments  # lifecycle: shipments, delivery statuses, cancellations
 from .catalog import YandexCatalog, parse_catalog_item
 from .client import YandexClient, parse_time
 from .orders import (
@@ -52,7 +53,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class YandexAdapter(YandexOrders, YandexCatalog, YandexPrices, YandexClient):
+class YandexAdapter(YandexShipments, YandexOrders, YandexCatalog, YandexPrices, YandexClient):
     """One Yandex Market business: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

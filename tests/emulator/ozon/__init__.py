@@ -47,9 +47,10 @@ from .core import OzonCore
 from .orders import EXTRA_SCHEMAS as ORDER_SCHEMAS
 from .orders import OzonOrders
 from .prices import OzonPrices
+from .shipments import OzonShipments  # lifecycle: ship, rFBS statuses, cancellations
 
 
-class OzonApp(OzonOrders, OzonCatalog, OzonPrices, OzonCore):
+class OzonApp(OzonShipments, OzonOrders, OzonCatalog, OzonPrices, OzonCore):
     """The Ozon emulation: the core and a mixin per capability."""
 
     #: methods newer than the spec file: path -> (request schema, answer schema)
@@ -60,3 +61,4 @@ class OzonApp(OzonOrders, OzonCatalog, OzonPrices, OzonCore):
         self.install_orders()
         self.install_catalog()
         self.install_prices()
+        self.install_shipments()

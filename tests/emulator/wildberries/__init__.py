@@ -42,9 +42,10 @@ from .core import WildberriesCore
 from .general import WildberriesGeneral
 from .orders import WildberriesOrders
 from .prices import WildberriesPrices
+from .shipments import WildberriesShipments  # lifecycle: supplies, DBS statuses, cancellations
 
 
-class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesPrices, WildberriesGeneral, WildberriesCore):
+class WildberriesApp(WildberriesShipments, WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesPrices, WildberriesCore):
     """The Wildberries emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -53,3 +54,4 @@ class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesPrices, W
         self.install_catalog()
         self.install_general()
         self.install_prices()
+        self.install_shipments()

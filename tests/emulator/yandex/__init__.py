@@ -36,12 +36,13 @@ from .catalog import YandexCatalog
 from .core import YandexCore
 from .orders import YandexOrders
 from .prices import YandexPrices
+from .shipments import YandexShipments  # lifecycle: boxes, status changes of the shop
 
 # the tests take the Market's time zone from here, as from the single module before
 from .core import MSK  # noqa: F401
 
 
-class YandexApp(YandexOrders, YandexCatalog, YandexPrices, YandexCore):
+class YandexApp(YandexShipments, YandexOrders, YandexCatalog, YandexPrices, YandexCore):
     """The Yandex Market emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -49,4 +50,5 @@ class YandexApp(YandexOrders, YandexCatalog, YandexPrices, YandexCore):
         self.install_orders()
         self.install_catalog()
         self.install_prices()
+        self.install_shipments()
 
