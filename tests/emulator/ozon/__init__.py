@@ -43,11 +43,12 @@ capability modules' ``EXTRA_SCHEMAS``):
 from .catalog import EXTRA_SCHEMAS as CATALOG_SCHEMAS
 from .catalog import OzonCatalog
 from .core import OzonCore
+from .labels import OzonLabels
 from .orders import EXTRA_SCHEMAS as ORDER_SCHEMAS
 from .orders import OzonOrders
 
 
-class OzonApp(OzonOrders, OzonCatalog, OzonCore):
+class OzonApp(OzonOrders, OzonCatalog, OzonLabels, OzonCore):
     """The Ozon emulation: the core and a mixin per capability."""
 
     #: methods newer than the spec file: path -> (request schema, answer schema)
@@ -57,3 +58,4 @@ class OzonApp(OzonOrders, OzonCatalog, OzonCore):
         super().__init__(emulator)
         self.install_orders()
         self.install_catalog()
+        self.install_labels()

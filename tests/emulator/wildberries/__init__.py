@@ -39,10 +39,11 @@ API) and ``retry_hint`` (the ``X-Ratelimit-Retry`` of the 429 answers).
 from .catalog import WildberriesCatalog
 from .core import WildberriesCore
 from .general import WildberriesGeneral
+from .labels import WildberriesLabels
 from .orders import WildberriesOrders
 
 
-class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesCore):
+class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesLabels, WildberriesCore):
     """The Wildberries emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -50,3 +51,4 @@ class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, 
         self.install_orders()
         self.install_catalog()
         self.install_general()
+        self.install_labels()

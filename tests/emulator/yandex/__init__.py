@@ -34,17 +34,19 @@ and a LaaS campaign that is not imported.
 """
 from .catalog import YandexCatalog
 from .core import YandexCore
+from .labels import YandexLabels
 from .orders import YandexOrders
 
 # the tests take the Market's time zone from here, as from the single module before
 from .core import MSK  # noqa: F401
 
 
-class YandexApp(YandexOrders, YandexCatalog, YandexCore):
+class YandexApp(YandexOrders, YandexCatalog, YandexLabels, YandexCore):
     """The Yandex Market emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
         super().__init__(emulator)
         self.install_orders()
         self.install_catalog()
+        self.install_labels()
 
