@@ -204,12 +204,20 @@ class Transport:
                         raise ApiError(error, status)
                     elif raw:
                         content = response.content
-                        if content:
+                        # a file cut short (the length is of the body as sent: not when compressed)
+                        declared = response.headers.get("Content-Length")
+                        if response.headers.get("Content-Encoding", "identity") != "identity":
+                            declared = None
+                        if content and declared and declared.isdigit() and int(declared) != len(content):
+                            error = f"HTTP {status}: a truncated file ({len(content)} of {declared} bytes)"
+                            retryable = True
+                        elif content:
                             error = ""
                             kind = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
                             return RawAnswer(content, kind or "application/octet-stream")
-                        error = f"HTTP {status}: an empty answer where a file was expected"
-                        retryable = True
+                        else:
+                            error = f"HTTP {status}: an empty answer where a file was expected"
+                            retryable = True
                     else:
                         try:
                             data = response.json() if response.content else None
