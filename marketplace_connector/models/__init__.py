@@ -9,3 +9,4 @@ from . import stock_rule
 from . import marketplace_retention
 from . import res_config_settings
 from . import res_partner
+from . import stock_picking_labels

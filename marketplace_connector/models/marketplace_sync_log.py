@@ -27,6 +27,7 @@ class MarketplaceSyncLog(models.Model):
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     operation = fields.Selection(
         [("orders", "Order import"), ("catalog", "Catalogue"), ("warehouses", "Warehouses"),
+         ("labels", "Labels"),
          ("test", "Connection test"), ("payload", "Rejected payload"), ("other", "Other")],
         default="other", required=True)
     run_key = fields.Char(index=True, readonly=True,
