@@ -24,6 +24,7 @@
         "views/marketplace_sync_log_views.xml",
         "views/res_config_settings_views.xml",
         "views/sale_order_views.xml",
+        "views/stock_picking_labels_views.xml",
         "views/marketplace_menus.xml",
         "views/marketplace_price_views.xml",
         "wizards/marketplace_price_preview_views.xml",

@@ -96,6 +96,12 @@ class Adapter:
         """The marketplace's warehouses as ``Warehouse`` (the seller's and, where known, FBO)."""
         raise NotImplementedError
 
+    def fetch_labels(self, refs, **options):
+        """Labels / stickers of the orders ``refs`` (``OrderRef``) as a :class:`~.labels.LabelFetch`:
+        the file of each order the marketplace gave, and why not for the others (not ready yet).
+        ``options``: the marketplace's own (WB ``sticker_type``, ``size``; YM ``page_format``)."""
+        raise NotImplementedError
+
 
 ADAPTERS = {
     "wildberries": ("wildberries", "WildberriesAdapter"),

@@ -49,6 +49,14 @@ class CallInfo:
     waited_s: float = 0.0  # time spent waiting on backoff / rate limits
 
 
+@dataclass(frozen=True)
+class RawAnswer:
+    """A successful answer taken as it came (``request(..., raw=True)``): a file, not JSON."""
+
+    content: bytes
+    content_type: str  # the media type, without parameters: application/pdf, image/png...
+
+
 class RateLimiter:
     """A token bucket: at most ``rate`` calls a second on average, ``burst`` at once."""
 
@@ -150,13 +158,23 @@ class Transport:
             message = message.replace(str(secret), "***")
         return message
 
-    def request(self, method, path, *, endpoint=None, params=None, json_body=None, base_url=None):
+    def request(self, method, path, *, endpoint=None, params=None, json_body=None, base_url=None,
+                raw=False, accept=None, auth=True):
         """Call the API and return the decoded JSON (None for an empty body).
 
         Retries connection errors, time-outs, 5xx, rate-limit answers and malformed JSON
         up to ``max_attempts`` times; raises :class:`AuthError` or :class:`ApiError`.
+
+        ``raw=True``: a file is expected (a PDF label, a PNG): a successful answer is returned
+        as :class:`RawAnswer` (bytes and media type), never decoded; an empty one is retried as
+        a malformed answer.  Errors are read as with JSON.  ``accept``: the ``Accept`` header.
+        ``auth=False``: the account's headers are not sent (a file on a CDN host given by the
+        marketplace: the credentials are for the API only).
         """
         url = (base_url or self.base_url).rstrip("/") + path
+        headers = dict(self.auth_headers) if auth else {}
+        if accept:
+            headers["Accept"] = accept
         endpoint = endpoint or path
         started = self.clock()
         waited = 0.0
@@ -172,7 +190,7 @@ class Transport:
                 try:
                     response = self.session.request(
                         method, url, params=params, json=json_body,
-                        headers=self.auth_headers, timeout=self.timeout,
+                        headers=headers, timeout=self.timeout,
                     )
                     status = response.status_code
                     if status in (401, 403):
@@ -184,6 +202,22 @@ class Transport:
                     elif status >= 400:
                         error = f"HTTP {status}: {self.scrub(response.text[:500])}"
                         raise ApiError(error, status)
+                    elif raw:
+                        content = response.content
+                        # a file cut short (the length is of the body as sent: not when compressed)
+                        declared = response.headers.get("Content-Length")
+                        if response.headers.get("Content-Encoding", "identity") != "identity":
+                            declared = None
+                        if content and declared and declared.isdigit() and int(declared) != len(content):
+                            error = f"HTTP {status}: a truncated file ({len(content)} of {declared} bytes)"
+                            retryable = True
+                        elif content:
+                            error = ""
+                            kind = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                            return RawAnswer(content, kind or "application/octet-stream")
+                        else:
+                            error = f"HTTP {status}: an empty answer where a file was expected"
+                            retryable = True
                     else:
                         try:
                             data = response.json() if response.content else None

@@ -15,3 +15,4 @@ from . import marketplace_sync_log_price
 from . import marketplace_supply
 from . import stock_picking
 from . import stock_location
+from . import stock_picking_labels

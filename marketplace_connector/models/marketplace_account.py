@@ -161,6 +161,21 @@ class MarketplaceAccount(models.Model):
         copy=False, readonly=True,
         help="Which kind of step a run of the import begins with, in turn, so that a run that "
         "has time for one step only still moves every kind on over a few runs.")
+    # --- labels (stickers and delivery labels fetched from the marketplace) ----------------
+    label_sticker_type = fields.Selection(
+        [("png", "PNG"), ("svg", "SVG"), ("zplv", "ZPL, vertical"), ("zplh", "ZPL, horizontal")],
+        string="Sticker format", default="png", required=True,
+        help="Wildberries stickers: PNG prints into one PDF with the other labels; ZPL goes to a "
+        "thermal printer as one .zpl file; SVG is kept as a file only.")
+    label_sticker_size = fields.Selection(
+        [("58x40", "58 × 40 mm"), ("40x30", "40 × 30 mm")], string="Sticker size", default="58x40",
+        required=True)
+    label_page_format = fields.Selection(
+        [("A9_HORIZONTALLY", "58 × 40 mm (A9, horizontal)"), ("A9", "40 × 58 mm (A9)"),
+         ("A7", "75 × 120 mm (A7)"), ("A4", "A4 sheet")],
+        string="Label layout", default="A7", required=True,
+        help="Yandex Market delivery labels: the layout of the PDF the Market makes.")
+
     last_sync_date = fields.Datetime(readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     last_error_date = fields.Datetime(readonly=True, copy=False)
@@ -461,6 +476,16 @@ class MarketplaceAccount(models.Model):
             transport_kwargs["rate_limiter"] = _RATE_LIMITERS[key]
         return lib_base.make_adapter(
             self.marketplace, creds, account._settings(), base_url=base_url, **transport_kwargs)
+
+    def _marketplace_label_options(self):
+        """The options of ``adapter.fetch_labels`` from the account's label settings (labels)."""
+        self.ensure_one()
+        if self.marketplace == "wildberries":
+            width, height = (int(v) for v in (self.label_sticker_size or "58x40").split("x"))
+            return {"sticker_type": self.label_sticker_type or "png", "size": (width, height)}
+        if self.marketplace == "yandex":
+            return {"page_format": self.label_page_format or "A7"}
+        return {}
 
     def _write_sync_log(self, calls, operation, run_key=None):
         """Record the API calls of one run in the sync log (see marketplace.sync.log)."""

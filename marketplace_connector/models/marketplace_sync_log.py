@@ -30,7 +30,9 @@ class MarketplaceSyncLog(models.Model):
          ("test", "Connection test"), ("payload", "Rejected payload"), ("other", "Other"),
          # lifecycle
          ("shipment", "Shipment"), ("supply", "Supply"), ("delivery", "Delivery status"),
-         ("cancellation", "Cancellation")],
+         ("cancellation", "Cancellation"),
+         # labels
+         ("labels", "Labels")],
         default="other", required=True)
     run_key = fields.Char(index=True, readonly=True,
                           help="The run the calls belong to: its successful calls are folded into one row "

@@ -40,6 +40,7 @@ class ValidationFailure(AssertionError):
 @dataclass
 class Reply:
     status: int = 200
+    #: JSON, or bytes for a file (then ``headers`` carry its Content-Type)
     body: object = None
     headers: dict = field(default_factory=dict)
     #: set False for an answer the spec does not describe (e.g. a fault)
@@ -212,6 +213,9 @@ class MarketplaceEmulator(LoopbackServer):
         self.response_hooks = defaultdict(list)
         self._records_lock = threading.Lock()
         self.apps = {}
+        #: hosts that are not a marketplace's API but serve its files (Ozon's CDN of label
+        #: files): an ``App`` each, under its own prefix, registered by the capability
+        self.file_hosts = {}
         for cls in (WildberriesApp, OzonApp, YandexApp):
             app = cls(self)
             self.apps[app.name] = app
@@ -329,7 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(parts.query).items()}
         if name == "_emulator":
             return self._control(method, path, raw)
-        app = emu.apps.get(name)
+        app = emu.apps.get(name) or emu.file_hosts.get(name)
         if app is None:
             return self._send(Reply(404, {"message": "unknown marketplace prefix"}))
         route, params = app.find_route(method, path)
@@ -456,15 +460,27 @@ class _Handler(BaseHTTPRequestHandler):
             api, request = self._spec_request(app, route, method, path, query, raw)
             if api is None:
                 return
-            data = json.dumps(_sample(reply.body), ensure_ascii=False).encode() if reply.body is not None else b""
+            if isinstance(reply.body, bytes):  # a file (a PDF label): as the spec declares it
+                data, content_type = reply.body, reply.headers.get("Content-Type", "application/octet-stream")
+            else:
+                data = json.dumps(_sample(reply.body), ensure_ascii=False).encode() if reply.body is not None else b""
+                content_type = "application/json"
             response = MockResponse(data, status_code=reply.status, headers=reply.headers,
-                                    content_type="application/json")
+                                    content_type=content_type)
             api.validate_response(request, response)
         except Exception as exc:
             emu.validation_errors.append(f"response {method} {path} {reply.status}: {_explain(exc)}")
 
     # --- sending ----------------------------------------------------------------------
     def _send(self, reply):
+        if isinstance(reply.body, bytes):  # a file: its Content-Type is in the reply's headers
+            self.send_response(reply.status)
+            for key, value in reply.headers.items():
+                self.send_header(key, str(value))
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+            return
         data = b"" if reply.body is None else json.dumps(reply.body, ensure_ascii=False).encode()
         self.send_response(reply.status)
         for key, value in reply.headers.items():

@@ -19,6 +19,7 @@ payloads beside it:
 * :mod:`.orders` — postings: ``fetch_orders``, ``fetch_states``, price bases and states;
 * :mod:`.catalog` — ``fetch_catalog`` and ``fetch_warehouses``;
 * :mod:`.prices` — ``export_prices`` (10 an hour a product) and ``fetch_tariffs``.
+* :mod:`.labels` — ``fetch_labels`` / ``fetch_labels_file``: package labels (PDF).
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`OzonAdapter` below.
@@ -31,6 +32,7 @@ methods; the adapter keeps to 20 a second, leaving room for the seller's other t
 from .shipments import OzonShipments  # lifecycle: shipments, delivery statuses, cancellations
 from .catalog import OzonCatalog, parse_catalog_item
 from .client import OzonClient
+from .labels import OzonLabels
 from .orders import (
     OPEN_STATUSES, STATUS_STATES, OzonOrders, parse_fbo_posting, parse_fbs_posting, parse_state,
     status_state,
@@ -49,7 +51,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class OzonAdapter(OzonShipments, OzonOrders, OzonCatalog, OzonPrices, OzonClient):
+class OzonAdapter(OzonOrders, OzonCatalog, OzonLabels, OzonShipments, OzonPrices, OzonClient):
     """One Ozon seller account: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

@@ -25,6 +25,7 @@ payloads beside it:
 * :mod:`.orders` — assembly tasks: ``fetch_orders``, ``fetch_states``, price bases and states;
 * :mod:`.catalog` — ``fetch_catalog`` (cards) and ``fetch_warehouses``;
 * :mod:`.prices` — ``export_prices`` (upload tasks read back) and ``fetch_tariffs``.
+* :mod:`.labels` — ``fetch_labels``: stickers of assembly tasks.
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`WildberriesAdapter` below.
@@ -32,6 +33,7 @@ added to :class:`WildberriesAdapter` below.
 from .shipments import WildberriesShipments  # lifecycle: shipments, delivery statuses, cancellations
 from .catalog import WildberriesCatalog, parse_card
 from .client import HOSTS, WildberriesClient
+from .labels import WildberriesLabels
 from .orders import (
     WildberriesOrders, parse_client, parse_dbs_order, parse_fbs_order, parse_order, parse_status,
     peek_id, status_state,
@@ -50,7 +52,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class WildberriesAdapter(WildberriesShipments, WildberriesOrders, WildberriesCatalog, WildberriesPrices, WildberriesClient):
+class WildberriesAdapter(WildberriesOrders, WildberriesCatalog, WildberriesLabels, WildberriesShipments, WildberriesPrices, WildberriesClient):
     """One Wildberries seller account: the shared client and a mixin per capability (the
     mixins come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

@@ -26,6 +26,7 @@ payloads beside it:
 * :mod:`.orders` — orders: ``fetch_orders``, ``fetch_states``, price bases and states;
 * :mod:`.catalog` — ``fetch_catalog`` (offer mappings) and ``fetch_warehouses``;
 * :mod:`.prices` — ``export_prices`` (the business's prices).
+* :mod:`.labels` — ``fetch_labels``: delivery labels (PDF).
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`YandexAdapter` below.
@@ -33,6 +34,7 @@ added to :class:`YandexAdapter` below.
 from .shipments import YandexShipments  # lifecycle: shipments, delivery statuses, cancellations
 from .catalog import YandexCatalog, parse_catalog_item
 from .client import YandexClient, parse_time
+from .labels import YandexLabels
 from .orders import (
     IMPORT_STATUSES, OPEN_STATUSES, STATUS_STATES, YandexOrders, parse_buyer, parse_order, parse_state,
     status_state,
@@ -53,7 +55,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class YandexAdapter(YandexShipments, YandexOrders, YandexCatalog, YandexPrices, YandexClient):
+class YandexAdapter(YandexOrders, YandexCatalog, YandexLabels, YandexShipments, YandexPrices, YandexClient):
     """One Yandex Market business: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

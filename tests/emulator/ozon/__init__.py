@@ -44,13 +44,14 @@ capability modules' ``EXTRA_SCHEMAS``):
 from .catalog import EXTRA_SCHEMAS as CATALOG_SCHEMAS
 from .catalog import OzonCatalog
 from .core import OzonCore
+from .labels import OzonLabels
 from .orders import EXTRA_SCHEMAS as ORDER_SCHEMAS
 from .orders import OzonOrders
 from .prices import OzonPrices
 from .shipments import OzonShipments  # lifecycle: ship, rFBS statuses, cancellations
 
 
-class OzonApp(OzonShipments, OzonOrders, OzonCatalog, OzonPrices, OzonCore):
+class OzonApp(OzonOrders, OzonCatalog, OzonLabels, OzonShipments, OzonPrices, OzonCore):
     """The Ozon emulation: the core and a mixin per capability."""
 
     #: methods newer than the spec file: path -> (request schema, answer schema)
@@ -62,3 +63,4 @@ class OzonApp(OzonShipments, OzonOrders, OzonCatalog, OzonPrices, OzonCore):
         self.install_catalog()
         self.install_prices()
         self.install_shipments()
+        self.install_labels()

@@ -40,12 +40,13 @@ API) and ``retry_hint`` (the ``X-Ratelimit-Retry`` of the 429 answers).
 from .catalog import WildberriesCatalog
 from .core import WildberriesCore
 from .general import WildberriesGeneral
+from .labels import WildberriesLabels
 from .orders import WildberriesOrders
 from .prices import WildberriesPrices
 from .shipments import WildberriesShipments  # lifecycle: supplies, DBS statuses, cancellations
 
 
-class WildberriesApp(WildberriesShipments, WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesPrices, WildberriesCore):
+class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesLabels, WildberriesShipments, WildberriesPrices, WildberriesCore):
     """The Wildberries emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -55,3 +56,4 @@ class WildberriesApp(WildberriesShipments, WildberriesOrders, WildberriesCatalog
         self.install_general()
         self.install_prices()
         self.install_shipments()
+        self.install_labels()

@@ -34,6 +34,7 @@ and a LaaS campaign that is not imported.
 """
 from .catalog import YandexCatalog
 from .core import YandexCore
+from .labels import YandexLabels
 from .orders import YandexOrders
 from .prices import YandexPrices
 from .shipments import YandexShipments  # lifecycle: boxes, status changes of the shop
@@ -42,7 +43,7 @@ from .shipments import YandexShipments  # lifecycle: boxes, status changes of th
 from .core import MSK  # noqa: F401
 
 
-class YandexApp(YandexShipments, YandexOrders, YandexCatalog, YandexPrices, YandexCore):
+class YandexApp(YandexOrders, YandexCatalog, YandexLabels, YandexShipments, YandexPrices, YandexCore):
     """The Yandex Market emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -51,4 +52,5 @@ class YandexApp(YandexShipments, YandexOrders, YandexCatalog, YandexPrices, Yand
         self.install_catalog()
         self.install_prices()
         self.install_shipments()
+        self.install_labels()
 
