@@ -34,8 +34,7 @@ MIMETYPES = {"zpl": "text/plain", "svg": "image/svg+xml", "png": "image/png", "p
 class StockPicking(models.Model):
     _inherit = "stock.picking"
 
-    marketplace_account_id = fields.Many2one(
-        related="sale_id.marketplace_account_id", string="Marketplace account")
+    # marketplace_account_id: defined with the lifecycle (stock_picking.py)
     marketplace_label_id = fields.Many2one(
         "ir.attachment", string="Marketplace label", readonly=True, copy=False,
         help="The label or sticker of this delivery order, as the marketplace made it.")
