@@ -17,7 +17,8 @@ payloads beside it:
 * :mod:`.client` — what every capability shares: credentials, the POST call, cursor paging,
   the rate limit, ``test_connection``, the small parsers (ids, times, prices);
 * :mod:`.orders` — postings: ``fetch_orders``, ``fetch_states``, price bases and states;
-* :mod:`.catalog` — ``fetch_catalog`` and ``fetch_warehouses``.
+* :mod:`.catalog` — ``fetch_catalog`` and ``fetch_warehouses``;
+* :mod:`.stocks` — ``push_stocks`` (seller warehouses, the 30-second rule) and ``fetch_fbo_stocks``.
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`OzonAdapter` below.
@@ -29,6 +30,7 @@ methods; the adapter keeps to 20 a second, leaving room for the seller's other t
 """
 from .catalog import OzonCatalog, parse_catalog_item
 from .client import OzonClient
+from .stocks import OzonStocks
 from .orders import (
     OPEN_STATUSES, STATUS_STATES, OzonOrders, parse_fbo_posting, parse_fbs_posting, parse_state,
     status_state,
@@ -46,7 +48,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class OzonAdapter(OzonOrders, OzonCatalog, OzonClient):
+class OzonAdapter(OzonOrders, OzonCatalog, OzonStocks, OzonClient):
     """One Ozon seller account: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

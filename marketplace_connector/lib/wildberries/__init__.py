@@ -23,13 +23,15 @@ payloads beside it:
 * :mod:`.client` — what every capability shares: the token, the hosts, the call, the limits,
   ``test_connection``, the small parsers (ids, barcodes, times);
 * :mod:`.orders` — assembly tasks: ``fetch_orders``, ``fetch_states``, price bases and states;
-* :mod:`.catalog` — ``fetch_catalog`` (cards) and ``fetch_warehouses``.
+* :mod:`.catalog` — ``fetch_catalog`` (cards) and ``fetch_warehouses``;
+* :mod:`.stocks` — ``push_stocks`` (seller warehouses) and ``fetch_fbo_stocks`` (WB's).
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`WildberriesAdapter` below.
 """
 from .catalog import WildberriesCatalog, parse_card
 from .client import HOSTS, WildberriesClient
+from .stocks import WildberriesStocks
 from .orders import (
     WildberriesOrders, parse_client, parse_dbs_order, parse_fbs_order, parse_order, parse_status,
     peek_id, status_state,
@@ -47,7 +49,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class WildberriesAdapter(WildberriesOrders, WildberriesCatalog, WildberriesClient):
+class WildberriesAdapter(WildberriesOrders, WildberriesCatalog, WildberriesStocks, WildberriesClient):
     """One Wildberries seller account: the shared client and a mixin per capability (the
     mixins come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

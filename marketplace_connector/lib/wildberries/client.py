@@ -19,6 +19,8 @@ HOSTS = {
     "marketplace": "https://marketplace-api.wildberries.ru",
     "content": "https://content-api.wildberries.ru",
     "common": "https://common-api.wildberries.ru",
+    # stocks: the FBO stock report
+    "statistics": "https://statistics-api.wildberries.ru",
 }
 
 _BARCODE = re.compile(r"^[0-9A-Za-z-]{1,64}$")

@@ -24,13 +24,15 @@ payloads beside it:
   the account, ``pageToken`` paging, the limit, ``test_connection``, the small parsers (ids,
   times, amounts);
 * :mod:`.orders` — orders: ``fetch_orders``, ``fetch_states``, price bases and states;
-* :mod:`.catalog` — ``fetch_catalog`` (offer mappings) and ``fetch_warehouses``.
+* :mod:`.catalog` — ``fetch_catalog`` (offer mappings) and ``fetch_warehouses``;
+* :mod:`.stocks` — ``push_stocks`` (per campaign) and ``fetch_fbo_stocks`` (FBY).
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`YandexAdapter` below.
 """
 from .catalog import YandexCatalog, parse_catalog_item
 from .client import YandexClient, parse_time
+from .stocks import YandexStocks
 from .orders import (
     IMPORT_STATUSES, OPEN_STATUSES, STATUS_STATES, YandexOrders, parse_buyer, parse_order, parse_state,
     status_state,
@@ -50,7 +52,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class YandexAdapter(YandexOrders, YandexCatalog, YandexClient):
+class YandexAdapter(YandexOrders, YandexCatalog, YandexStocks, YandexClient):
     """One Yandex Market business: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

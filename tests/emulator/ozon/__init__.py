@@ -14,7 +14,8 @@ Routes (all POST, as Ozon has them), one module per capability, each a mixin of
   answers, the limit), the seller's warehouses and Ozon's clusters, cursor paging, times;
 * :mod:`.orders` — postings (FBS, rFBS, FBO): their lists, look-ups and test-facing state
   (``add_orders``, ``cancel_order``, ``ship_order``, ``set_state``, ``set_status``);
-* :mod:`.catalog` — products and warehouses.
+* :mod:`.catalog` — products and warehouses;
+* :mod:`.stocks` — stocks sent (``/v2/products/stocks``, its limits) and the FBO stock report.
 
 A new capability (stocks, prices...) is a module of its own whose mixin is added to
 :class:`OzonApp` below, its ``install_...`` called from the constructor.
@@ -45,15 +46,18 @@ from .catalog import OzonCatalog
 from .core import OzonCore
 from .orders import EXTRA_SCHEMAS as ORDER_SCHEMAS
 from .orders import OzonOrders
+from .stocks import EXTRA_SCHEMAS as STOCK_SCHEMAS
+from .stocks import OzonStocks
 
 
-class OzonApp(OzonOrders, OzonCatalog, OzonCore):
+class OzonApp(OzonOrders, OzonCatalog, OzonStocks, OzonCore):
     """The Ozon emulation: the core and a mixin per capability."""
 
     #: methods newer than the spec file: path -> (request schema, answer schema)
-    extra_schemas = {**ORDER_SCHEMAS, **CATALOG_SCHEMAS}
+    extra_schemas = {**ORDER_SCHEMAS, **CATALOG_SCHEMAS, **STOCK_SCHEMAS}
 
     def __init__(self, emulator):
         super().__init__(emulator)
         self.install_orders()
         self.install_catalog()
+        self.install_stocks()

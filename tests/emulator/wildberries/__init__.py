@@ -28,7 +28,8 @@ routes:
   and their test-facing state (``add_orders``, ``cancel_order``, ``ship_order``,
   ``set_state``, ``set_status``);
 * :mod:`.catalog` — cards (``02-products.yaml``) and warehouses;
-* :mod:`.general` — ``/ping`` and the seller's information (``01-general.yaml``).
+* :mod:`.general` — ``/ping`` and the seller's information (``01-general.yaml``);
+* :mod:`.stocks` — stocks sent to the seller's warehouses and WB's FBO stock report.
 
 A new capability (stocks, prices...) is a module of its own whose mixin is added to
 :class:`WildberriesApp` below, its ``install_...`` called from the constructor.
@@ -40,9 +41,10 @@ from .catalog import WildberriesCatalog
 from .core import WildberriesCore
 from .general import WildberriesGeneral
 from .orders import WildberriesOrders
+from .stocks import WildberriesStocks
 
 
-class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesCore):
+class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesStocks, WildberriesGeneral, WildberriesCore):
     """The Wildberries emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -50,3 +52,4 @@ class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, 
         self.install_orders()
         self.install_catalog()
         self.install_general()
+        self.install_stocks()
