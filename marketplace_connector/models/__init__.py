@@ -9,3 +9,6 @@ from . import stock_rule
 from . import marketplace_retention
 from . import res_config_settings
 from . import res_partner
+# stock export
+from . import marketplace_stock_level
+from . import stock_move

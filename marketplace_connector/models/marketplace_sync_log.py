@@ -27,7 +27,10 @@ class MarketplaceSyncLog(models.Model):
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     operation = fields.Selection(
         [("orders", "Order import"), ("catalog", "Catalogue"), ("warehouses", "Warehouses"),
-         ("test", "Connection test"), ("payload", "Rejected payload"), ("other", "Other")],
+         ("test", "Connection test"), ("payload", "Rejected payload"),
+         # stock export
+         ("stock", "Stock export"), ("fbo_stock", "FBO stock"),
+         ("other", "Other")],
         default="other", required=True)
     run_key = fields.Char(index=True, readonly=True,
                           help="The run the calls belong to: its successful calls are folded into one row "

@@ -57,6 +57,15 @@ class OzonStocks:
             "/v2/analytics/stock_on_warehouses": self._stock_on_warehouses,
         })
 
+    def reset_stocks(self):
+        """A fresh marketplace for the next test: no stock sent, no FBO stock, no recent calls."""
+        with self.lock:
+            self.stocks.clear()
+            self.stock_sent_at.clear()
+            self.pair_violations.clear()
+            self._stock_calls = []
+            self.fbo_stock.clear()
+
     def stock_of(self, offer_id, warehouse_id):
         return self.stocks.get((offer_id, int(warehouse_id)))
 

@@ -46,6 +46,15 @@ class WildberriesStocks:
         self.add_route("GET", "/api/v1/supplier/stocks", self._supplier_stocks)
 
     # --- test-facing state ----------------------------------------------------------------
+    def reset_stocks(self):
+        """A fresh marketplace for the next test: no stock sent, no FBO stock, no recent calls."""
+        with self.lock:
+            self.stocks.clear()
+            self.stock_restrictions.clear()
+            self.store_processing = 0
+            self.fbo_stock.clear()
+            self._statistics_calls = []
+
     def stock_of(self, warehouse, chrt_id):
         return self.stocks.get((int(warehouse), int(chrt_id)))
 

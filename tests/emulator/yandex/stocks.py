@@ -26,6 +26,12 @@ class YandexStocks:
         self.add_route("PUT", "/v2/campaigns/{campaignId}/offers/stocks", self._put_stocks)
         self.add_route("POST", "/v2/campaigns/{campaignId}/offers/stocks", self._get_stocks)
 
+    def reset_stocks(self):
+        """A fresh marketplace for the next test: no stock sent, no FBY stock."""
+        with self.lock:
+            self.stocks.clear()
+            self.fbo_stock.clear()
+
     def stock_of(self, campaign, offer):
         return self.stocks.get((int(campaign), offer))
 
