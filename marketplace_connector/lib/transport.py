@@ -31,6 +31,8 @@ class ApiError(Exception):
         self.message = message
         self.status = status
         self.retryable = retryable
+        #: the decoded JSON of a 4xx answer (per-item errors: WB's 409 of a stock update)
+        self.body = None
 
 
 class AuthError(ApiError):
@@ -201,7 +203,12 @@ class Transport:
                         retryable = True
                     elif status >= 400:
                         error = f"HTTP {status}: {self.scrub(response.text[:500])}"
-                        raise ApiError(error, status)
+                        refused = ApiError(error, status)
+                        try:
+                            refused.body = response.json() if response.content else None
+                        except ValueError:
+                            refused.body = None
+                        raise refused
                     elif raw:
                         content = response.content
                         # a file cut short (the length is of the body as sent: not when compressed)

@@ -16,3 +16,6 @@ from . import marketplace_supply
 from . import stock_picking
 from . import stock_location
 from . import stock_picking_labels
+# stock export
+from . import marketplace_stock_level
+from . import stock_move

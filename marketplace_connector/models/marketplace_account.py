@@ -143,6 +143,26 @@ class MarketplaceAccount(models.Model):
         default=60, help="Each import window starts this long before the end of the previous "
         "one, so that late-arriving orders are never missed (duplicates are impossible).")
 
+    # --- stock export ----------------------------------------------------------------
+    stock_export = fields.Boolean(
+        string="Export stock", tracking=True, copy=False,
+        help="Send the stock of the mapped products to the marketplace's FBS/DBS warehouses "
+        "(every 5 minutes, and soon after stock moves) and read its FBO stock.")
+    stock_basis = fields.Selection(
+        [("onhand", "On hand"), ("free", "Free (on hand less reserved)"), ("forecast", "Forecast")],
+        string="Stock basis", default="free", required=True,
+        help="What the quantity sent is computed from, in the Odoo warehouse of each marketplace warehouse.")
+    stock_buffer = fields.Integer(
+        string="Safety buffer", default=0,
+        help="Units kept back from every item's quantity (a product mapping or a marketplace "
+        "warehouse may set its own).")
+    stock_read_fbo = fields.Boolean(
+        string="Read FBO stock", default=True,
+        help="Set the FBO locations to the stock the marketplace reports in its warehouses.")
+    stock_last_export = fields.Datetime(string="Last stock export", readonly=True, copy=False)
+    stock_fbo_read_at = fields.Datetime(string="FBO stock read at", readonly=True, copy=False)
+    stock_error_count = fields.Integer(string="Stock export errors", compute="_compute_stock_error_count")
+
     # --- state --------------------------------------------------------------------
     orders_synced_until = fields.Datetime(
         string="Orders imported up to", copy=False, readonly=True)
@@ -587,6 +607,34 @@ class MarketplaceAccount(models.Model):
 
     def action_open_sync_log(self):
         return self._open("marketplace.sync.log", [("account_id", "=", self.id)], _("Sync log"))
+
+    # --- stock export (logic: marketplace.stock.level) ------------------------------
+    def _compute_stock_error_count(self):
+        counts = dict(self.env["marketplace.stock.level"]._read_group(
+            [("account_id", "in", self.ids), ("state", "=", "error")], ["account_id"], ["__count"]))
+        for account in self:
+            account.stock_error_count = counts.get(account, 0)
+
+    def _stock_adapter_class(self):
+        return lib_base.adapter_class(self.marketplace)
+
+    def action_export_stock_now(self):
+        """Send all stock now (a full re-sync): every item of the account, changed or not."""
+        self.check_access("read")
+        summaries = self.env["marketplace.stock.level"].sudo()._export_accounts(self.sudo(), full=True)
+        summary = {key: sum(s[key] for s in summaries.values()) for key in ("accepted", "refused", "deferred")}
+        errors = [s["error"] for s in summaries.values() if s["error"]]
+        if errors:
+            raise UserError(_("The stock could not be sent: %s", errors[0]))
+        return self._notify(_("Stock sent: %(a)s accepted, %(r)s refused, %(d)s to send in the next run.",
+                              a=summary["accepted"], r=summary["refused"], d=summary["deferred"]))
+
+    def action_open_stock_levels(self):
+        return self._open("marketplace.stock.level", [("account_id", "=", self.id)], _("Stock levels"))
+
+    def action_open_stock_errors(self):
+        return self._open("marketplace.stock.level", [("account_id", "=", self.id), ("state", "=", "error")],
+                          _("Stock export errors"))
 
     # --- order import ---------------------------------------------------------------
     def _lock_key(self):

@@ -318,6 +318,9 @@ class MarketplaceOrder(models.Model):
                 self._create_guarded(vals)
         for key, ids in waiting.items():
             self.browse(ids).write(dict(key))
+        if ready:
+            # stock export: no export computes a quantity while these reservations are in flight
+            self.env["marketplace.stock.level"]._lock_company_stock(ctx.account.company_id.ids, shared=True)
         for start in range(0, len(ready), IMPORT_CHUNK):
             chunk = ready[start:start + IMPORT_CHUNK]
             if len(chunk) > 1:

@@ -45,6 +45,20 @@ class MarketplaceProductMapping(models.Model):
     state = fields.Selection([("mapped", "Mapped"), ("unmapped", "Unmapped"), ("ignored", "Ignored")],
                              compute="_compute_state", store=True, index=True)
     held_order_count = fields.Integer(compute="_compute_held_order_count")
+    # stock export
+    stock_buffer_override = fields.Boolean(
+        string="Own safety buffer", help="Keep back this mapping's own buffer instead of the "
+        "marketplace warehouse's or the account's.")
+    stock_buffer = fields.Integer(string="Safety buffer")
+    stock_level_ids = fields.One2many("marketplace.stock.level", "mapping_id", string="Stock levels")
+    stock_error = fields.Char(string="Stock export error", compute="_compute_stock_error")
+
+    @api.depends("stock_level_ids.state", "stock_level_ids.error")
+    def _compute_stock_error(self):
+        for mapping in self:
+            errors = mapping.stock_level_ids.filtered(lambda lv: lv.state == "error")
+            mapping.stock_error = "; ".join(
+                f"{lv.warehouse_mapping_id.name}: {lv.error or lv.error_code}" for lv in errors[:3]) or False
 
     def init(self):
         # an article (a size of it, on Wildberries) is mapped once per account

@@ -32,7 +32,9 @@ class MarketplaceSyncLog(models.Model):
          ("shipment", "Shipment"), ("supply", "Supply"), ("delivery", "Delivery status"),
          ("cancellation", "Cancellation"),
          # labels
-         ("labels", "Labels")],
+         ("labels", "Labels"),
+         # stock export
+         ("stock", "Stock export"), ("fbo_stock", "FBO stock")],
         default="other", required=True)
     run_key = fields.Char(index=True, readonly=True,
                           help="The run the calls belong to: its successful calls are folded into one row "

@@ -23,6 +23,11 @@ class MarketplaceWarehouseMapping(models.Model):
         "stock.location", string="FBO location", domain="[('usage', '=', 'internal')]", check_company=True,
         help="FBO: the location that holds our goods stored at this marketplace warehouse.")
     active = fields.Boolean(default=True)
+    # stock export
+    stock_buffer_override = fields.Boolean(
+        string="Own safety buffer", help="Keep back this warehouse's own buffer instead of the account's "
+        "(a product mapping with a buffer of its own keeps to that).")
+    stock_buffer = fields.Integer(string="Safety buffer")
 
     _sql_constraints = [
         ("ref_uniq", "UNIQUE(account_id, ref)", "This marketplace warehouse is already mapped."),

@@ -20,6 +20,7 @@ payloads beside it:
 * :mod:`.catalog` — ``fetch_catalog`` and ``fetch_warehouses``;
 * :mod:`.prices` — ``export_prices`` (10 an hour a product) and ``fetch_tariffs``.
 * :mod:`.labels` — ``fetch_labels`` / ``fetch_labels_file``: package labels (PDF).
+* :mod:`.stocks` — ``push_stocks`` (seller warehouses, the 30-second rule) and ``fetch_fbo_stocks``.
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`OzonAdapter` below.
@@ -33,6 +34,7 @@ from .shipments import OzonShipments  # lifecycle: shipments, delivery statuses,
 from .catalog import OzonCatalog, parse_catalog_item
 from .client import OzonClient
 from .labels import OzonLabels
+from .stocks import OzonStocks
 from .orders import (
     OPEN_STATUSES, STATUS_STATES, OzonOrders, parse_fbo_posting, parse_fbs_posting, parse_state,
     status_state,
@@ -51,7 +53,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class OzonAdapter(OzonOrders, OzonCatalog, OzonLabels, OzonShipments, OzonPrices, OzonClient):
+class OzonAdapter(OzonOrders, OzonCatalog, OzonStocks, OzonLabels, OzonShipments, OzonPrices, OzonClient):
     """One Ozon seller account: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

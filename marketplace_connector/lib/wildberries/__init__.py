@@ -26,6 +26,7 @@ payloads beside it:
 * :mod:`.catalog` — ``fetch_catalog`` (cards) and ``fetch_warehouses``;
 * :mod:`.prices` — ``export_prices`` (upload tasks read back) and ``fetch_tariffs``.
 * :mod:`.labels` — ``fetch_labels``: stickers of assembly tasks.
+* :mod:`.stocks` — ``push_stocks`` (seller warehouses) and ``fetch_fbo_stocks`` (WB's).
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`WildberriesAdapter` below.
@@ -34,6 +35,7 @@ from .shipments import WildberriesShipments  # lifecycle: shipments, delivery st
 from .catalog import WildberriesCatalog, parse_card
 from .client import HOSTS, WildberriesClient
 from .labels import WildberriesLabels
+from .stocks import WildberriesStocks
 from .orders import (
     WildberriesOrders, parse_client, parse_dbs_order, parse_fbs_order, parse_order, parse_status,
     peek_id, status_state,
@@ -52,7 +54,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class WildberriesAdapter(WildberriesOrders, WildberriesCatalog, WildberriesLabels, WildberriesShipments, WildberriesPrices, WildberriesClient):
+class WildberriesAdapter(WildberriesOrders, WildberriesCatalog, WildberriesStocks, WildberriesLabels, WildberriesShipments, WildberriesPrices, WildberriesClient):
     """One Wildberries seller account: the shared client and a mixin per capability (the
     mixins come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

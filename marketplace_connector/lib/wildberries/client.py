@@ -21,6 +21,8 @@ HOSTS = {
     "common": "https://common-api.wildberries.ru",
     # price export
     "prices": "https://discounts-prices-api.wildberries.ru",
+    # stocks: the FBO stock report
+    "statistics": "https://statistics-api.wildberries.ru",
 }
 
 _BARCODE = re.compile(r"^[0-9A-Za-z-]{1,64}$")

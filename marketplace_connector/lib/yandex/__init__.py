@@ -27,6 +27,7 @@ payloads beside it:
 * :mod:`.catalog` — ``fetch_catalog`` (offer mappings) and ``fetch_warehouses``;
 * :mod:`.prices` — ``export_prices`` (the business's prices).
 * :mod:`.labels` — ``fetch_labels``: delivery labels (PDF).
+* :mod:`.stocks` — ``push_stocks`` (per campaign) and ``fetch_fbo_stocks`` (FBY).
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`YandexAdapter` below.
@@ -35,6 +36,7 @@ from .shipments import YandexShipments  # lifecycle: shipments, delivery statuse
 from .catalog import YandexCatalog, parse_catalog_item
 from .client import YandexClient, parse_time
 from .labels import YandexLabels
+from .stocks import YandexStocks
 from .orders import (
     IMPORT_STATUSES, OPEN_STATUSES, STATUS_STATES, YandexOrders, parse_buyer, parse_order, parse_state,
     status_state,
@@ -55,7 +57,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class YandexAdapter(YandexOrders, YandexCatalog, YandexLabels, YandexShipments, YandexPrices, YandexClient):
+class YandexAdapter(YandexOrders, YandexCatalog, YandexStocks, YandexLabels, YandexShipments, YandexPrices, YandexClient):
     """One Yandex Market business: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

@@ -16,6 +16,7 @@ Routes (all POST, as Ozon has them), one module per capability, each a mixin of
   (``add_orders``, ``cancel_order``, ``ship_order``, ``set_state``, ``set_status``);
 * :mod:`.catalog` — products and warehouses;
 * :mod:`.prices` — prices (10 an hour a product) and commissions.
+* :mod:`.stocks` — stocks sent (``/v2/products/stocks``, its limits) and the FBO stock report.
 
 A new capability (stocks, prices...) is a module of its own whose mixin is added to
 :class:`OzonApp` below, its ``install_...`` called from the constructor.
@@ -48,14 +49,16 @@ from .labels import OzonLabels
 from .orders import EXTRA_SCHEMAS as ORDER_SCHEMAS
 from .orders import OzonOrders
 from .prices import OzonPrices
+from .stocks import EXTRA_SCHEMAS as STOCK_SCHEMAS
 from .shipments import OzonShipments  # lifecycle: ship, rFBS statuses, cancellations
+from .stocks import OzonStocks
 
 
-class OzonApp(OzonOrders, OzonCatalog, OzonLabels, OzonShipments, OzonPrices, OzonCore):
+class OzonApp(OzonOrders, OzonCatalog, OzonStocks, OzonLabels, OzonShipments, OzonPrices, OzonCore):
     """The Ozon emulation: the core and a mixin per capability."""
 
     #: methods newer than the spec file: path -> (request schema, answer schema)
-    extra_schemas = {**ORDER_SCHEMAS, **CATALOG_SCHEMAS}
+    extra_schemas = {**ORDER_SCHEMAS, **CATALOG_SCHEMAS, **STOCK_SCHEMAS}
 
     def __init__(self, emulator):
         super().__init__(emulator)
@@ -64,3 +67,4 @@ class OzonApp(OzonOrders, OzonCatalog, OzonLabels, OzonShipments, OzonPrices, Oz
         self.install_prices()
         self.install_shipments()
         self.install_labels()
+        self.install_stocks()

@@ -30,6 +30,7 @@ routes:
 * :mod:`.catalog` — cards (``02-products.yaml``) and warehouses;
 * :mod:`.general` — ``/ping`` and the seller's information (``01-general.yaml``);
 * :mod:`.prices` — prices and discounts (upload tasks), the commissions.
+* :mod:`.stocks` — stocks sent to the seller's warehouses and WB's FBO stock report.
 
 A new capability (stocks, prices...) is a module of its own whose mixin is added to
 :class:`WildberriesApp` below, its ``install_...`` called from the constructor.
@@ -46,7 +47,11 @@ from .prices import WildberriesPrices
 from .shipments import WildberriesShipments  # lifecycle: supplies, DBS statuses, cancellations
 
 
-class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesLabels, WildberriesShipments, WildberriesPrices, WildberriesCore):
+from .stocks import WildberriesStocks
+
+
+class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesStocks,
+                     WildberriesLabels, WildberriesShipments, WildberriesPrices, WildberriesCore):
     """The Wildberries emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -57,3 +62,4 @@ class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, 
         self.install_prices()
         self.install_shipments()
         self.install_labels()
+        self.install_stocks()

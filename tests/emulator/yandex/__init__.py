@@ -23,7 +23,8 @@ capability, each a mixin of :class:`YandexApp` that installs its state and its r
   Market's error answers and its limit, ``pageToken`` paging, times;
 * :mod:`.orders` — orders and their buyers, and their test-facing state (``add_orders``,
   ``cancel_order``, ``ship_order``, ``set_state``, ``set_status``);
-* :mod:`.catalog` — campaigns, the catalogue (offer mappings) and warehouses.
+* :mod:`.catalog` — campaigns, the catalogue (offer mappings) and warehouses;
+* :mod:`.stocks` — stocks sent per campaign and the FBY stock.
 
 A new capability (stocks, prices...) is a module of its own whose mixin is added to
 :class:`YandexApp` below, its ``install_...`` called from the constructor.
@@ -38,12 +39,13 @@ from .labels import YandexLabels
 from .orders import YandexOrders
 from .prices import YandexPrices
 from .shipments import YandexShipments  # lifecycle: boxes, status changes of the shop
+from .stocks import YandexStocks
 
 # the tests take the Market's time zone from here, as from the single module before
 from .core import MSK  # noqa: F401
 
 
-class YandexApp(YandexOrders, YandexCatalog, YandexLabels, YandexShipments, YandexPrices, YandexCore):
+class YandexApp(YandexOrders, YandexCatalog, YandexStocks, YandexLabels, YandexShipments, YandexPrices, YandexCore):
     """The Yandex Market emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -53,4 +55,5 @@ class YandexApp(YandexOrders, YandexCatalog, YandexLabels, YandexShipments, Yand
         self.install_prices()
         self.install_shipments()
         self.install_labels()
+        self.install_stocks()
 
