@@ -3,7 +3,8 @@
 #   a database with the three addons and demo data, the marketplace emulator on
 #   127.0.0.1:8900, and Odoo on http://localhost:8069 (login admin / admin) with demo accounts
 #   for Wildberries, Ozon and Yandex Market pointing at the emulator.  Orders start arriving
-#   within a minute.  Ctrl-C stops both.
+#   within a minute; stock and prices go out, and a minute later an order of each marketplace
+#   is shipped from Odoo (setup/demo_ship.py prints what the marketplace says).  Ctrl-C stops both.
 # Environment: DEMO_DB (default marketplace_demo), DEMO_PORT (8069), EMULATOR_PORT (8900).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +37,10 @@ $ODOO_CMD $(odoo_db_options) -d "$db" --addons-path="$ODOO_ADDONS" --stop-after-
 "$PYTHON" setup/demo_setup.py "$db" --addons-path="$ODOO_ADDONS" --emulator="http://127.0.0.1:$emulator_port" \
     || die "the demo accounts could not be set up"
 
+# once the first orders are in: stock and prices out, an FBS order of each marketplace shipped
+# from Odoo, its state read back from the marketplace and its label on the delivery order
+( sleep 60; say "Shipping an order of each marketplace from Odoo (setup/demo_ship.py)"
+  "$PYTHON" setup/demo_ship.py "$db" --addons-path="$ODOO_ADDONS" --wait 300 ) &
 say "Odoo on http://localhost:$port (admin / admin): Sales > Marketplaces"
 # shellcheck disable=SC2046
 $ODOO_CMD $(odoo_db_options) -d "$db" --addons-path="$ODOO_ADDONS" --http-port="$port" \

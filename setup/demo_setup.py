@@ -1,6 +1,7 @@
 """Demo data for a database with the addons installed: the seller's products with stock,
 and one account per marketplace pointing at a running emulator, with mappings read from
-the emulator's catalogue and the import running every minute.
+the emulator's catalogue, the import and the stock export running every minute and the prices
+exported (setup/demo_ship.py then ships an order of each marketplace from Odoo).
 
     python3 setup/demo_setup.py DB --emulator http://127.0.0.1:8900 [--addons-path P]
 """
@@ -84,11 +85,17 @@ def main(argv=None):
             except Exception as exc:  # noqa: BLE001 - the demo goes on; the error is on the account
                 print(f"{name}: {exc}", file=sys.stderr)
             account.warehouse_mapping_ids.filtered(lambda w: w.scheme == "fbo").location_id = fbo_location
+            # stock and prices go out: the free stock less 2 units, the sales price rounded to …99
+            account.write({"stock_export": True, "stock_buffer": 2, "price_export": True,
+                           "price_rounding": "99", "price_discount_percent": 20})
         xsd = REPO.parent / "shared" / "edo" / "xsd"
         if xsd.is_dir():  # the ФНС schemas, where this checkout has them beside it
             env["ir.config_parameter"].set_param("marketplace_edo.xsd_dir", str(xsd))
         cron = env.ref("marketplace_connector.ir_cron_marketplace_import_orders")
         cron.write({"interval_number": 1, "interval_type": "minutes", "nextcall": env.cr.now()})
+        # the stock export every minute too; shipments are reported as soon as a delivery is validated
+        env.ref("marketplace_connector.ir_cron_marketplace_export_stock").write(
+            {"interval_number": 1, "interval_type": "minutes", "nextcall": env.cr.now()})
         env["res.lang"]._activate_lang("ru_RU")  # loaded with the addons' translations at install
         env.ref("base.user_admin").lang = "ru_RU"
         print("demo accounts:", ", ".join(names.values()))
