@@ -162,6 +162,20 @@ class YandexCore(App):
             return default
         return max(1, min(value, maximum))
 
+    def _order_in_path(self, params):
+        """(order, None) for ``.../campaigns/{campaignId}/orders/{orderId}/...`` of a campaign
+        of the business, else (None, the Market's error reply)."""
+        try:
+            campaign, order_id = int(params["campaignId"]), str(int(params["orderId"]))
+        except (KeyError, ValueError):
+            return None, _error(404, "NOT_FOUND", "Order not found")
+        if campaign not in CAMPAIGN_BY_ID:
+            return None, _error(403, "FORBIDDEN", "Access denied")
+        order = self.orders.get(order_id)
+        if order is None or order["campaignId"] != campaign:
+            return None, _error(404, "NOT_FOUND", f"Order not found: {order_id}")
+        return order, None
+
     def _business(self, params):
         try:
             business = int(params["businessId"])

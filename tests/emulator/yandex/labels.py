@@ -13,7 +13,7 @@ Test-facing: :attr:`served_labels` {order id: the PDF bytes last served}, :attr:
 """
 from .. import label_files
 from ..server import Reply
-from .core import CAMPAIGN_BY_ID, _error
+from .core import _error
 
 LABEL_SUBSTATUSES = ("READY_TO_SHIP", "SHIPPED")
 
@@ -27,15 +27,10 @@ class YandexLabels:
         self.add_route("GET", "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/labels", self._labels)
 
     def _labels(self, params, query, body, headers):
-        try:
-            campaign, order_id = int(params["campaignId"]), str(int(params["orderId"]))
-        except (KeyError, ValueError):
-            return _error(404, "NOT_FOUND", "Order not found")
-        if campaign not in CAMPAIGN_BY_ID:
-            return _error(403, "FORBIDDEN", "Access denied")
-        order = self.orders.get(order_id)
-        if order is None or order["campaignId"] != campaign:
-            return _error(404, "NOT_FOUND", f"Order not found: {order_id}")
+        order, error = self._order_in_path(params)
+        if error:
+            return error
+        order_id = str(order["orderId"])
         if order["scheme"] == "fbo":
             return _error(400, "CAMPAIGN_TYPE_NOT_SUPPORTED", "Campaign type is not allowed")
         if order["status"] != "PROCESSING" or order["substatus"] not in LABEL_SUBSTATUSES:

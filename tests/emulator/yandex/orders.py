@@ -331,15 +331,10 @@ class YandexOrders:
         return Reply(200, answer)
 
     def _buyer(self, params, query, body, headers):
-        try:
-            campaign, order_id = int(params["campaignId"]), str(int(params["orderId"]))
-        except (KeyError, ValueError):
-            return _error(404, "NOT_FOUND", "Order not found")
-        if campaign not in CAMPAIGN_BY_ID:
-            return _error(403, "FORBIDDEN", "Access denied")
-        order = self.orders.get(order_id)
-        if order is None or order["campaignId"] != campaign:
-            return _error(404, "NOT_FOUND", f"Order not found: {order_id}")
+        order, error = self._order_in_path(params)
+        if error:
+            return error
+        order_id = str(order["orderId"])
         if order["scheme"] != "dbs":
             return _error(400, "CAMPAIGN_TYPE_NOT_SUPPORTED", "Campaign type is not allowed")
         if order["status"] not in BUYER_STATUSES:
