@@ -102,6 +102,13 @@ class Adapter:
         ``options``: the marketplace's own (WB ``sticker_type``, ``size``; YM ``page_format``)."""
         raise NotImplementedError
 
+    def fetch_finance(self, date_from, date_to, **options):
+        """The finance reports of the period [date_from, date_to] (dates, the marketplace's own
+        calendar: Moscow time) as a :class:`~.finance.FinanceFetch`: each report with its totals,
+        each source row as :class:`~.finance.FinanceLine` objects, the rows that could not be read
+        as ``PayloadError``.  ``options``: the marketplace's own (WB ``period``: weekly or daily)."""
+        raise NotImplementedError
+
 
 ADAPTERS = {
     "wildberries": ("wildberries", "WildberriesAdapter"),

@@ -511,6 +511,12 @@ class _Handler(BaseHTTPRequestHandler):
             app = emu.apps[body["marketplace"]]
             created = app.add_orders(int(body.get("count", 1)), **body.get("options", {}))
             return self._send(Reply(200, {"created": len(created)}))
+        if path == "/finance" and method == "POST":
+            # the finance reports: settle orders, inject errors (each marketplace's finance module)
+            app = emu.apps[body["marketplace"]]
+            with app.lock:
+                result = app.finance_control(body.get("action", ""), **body.get("options", {}))
+            return self._send(Reply(200, result or {"ok": True}, validate=False))
         if path == "/records" and method == "GET":
             return self._send(Reply(200, {"count": len(emu.records),
                                           "validation_errors": emu.validation_errors[-50:],
