@@ -73,6 +73,10 @@ def main(argv=None):
         # 55 of the 60 articles exist in Odoo; the rest show up as held orders / unmapped items
         products = create_products(env, catalog[:55], warehouse.lot_stock_id, qty=200)
         products.product_tmpl_id.write({"taxes_id": [(6, 0, company.account_sale_tax_id.ids)]})
+        # a cost for each product (45 % of its price), so that the price export's margin guard
+        # has something to check: without a cost it stops every price
+        for product in products:
+            product.with_company(company).standard_price = round(product.list_price * 0.45, 2)
         fbo_location = env["stock.location"].create({
             "name": "FBO (склады маркетплейсов)", "usage": "internal",
             "location_id": warehouse.view_location_id.id})

@@ -6,7 +6,7 @@ of each marketplace packed and shipped from Odoo.
 For each demo account: the stock export and the price export run once (what the marketplace
 accepted is printed); then the first imported FBS order whose delivery is ready is validated in
 Odoo as the demo's manager would (quantities picked, *Validate*), the scheduled action that
-reports shipments runs, and the order's state is read back from the marketplace (the emulator),
+reports shipments runs (Wildberries: the supply is then handed over), and the order's state is read back from the marketplace (the emulator),
 with the label the marketplace made, attached to the delivery order.  Everything is left in the
 database to look at: *Inventory → Deliveries*, the picking's *Marketplace* tab and attachments.
 """
@@ -20,10 +20,20 @@ sys.path.insert(0, str(REPO))
 
 
 def ready_picking(env, account):
-    """The first delivery of an imported FBS order of ``account`` ready to ship."""
-    return env["stock.picking"].search([
+    """The newest delivery of an imported FBS order of ``account`` ready to ship whose order the
+    marketplace still has as new (the emulator moves some orders on by itself)."""
+    pickings = env["stock.picking"].search([
         ("sale_id.marketplace_account_id", "=", account.id), ("sale_id.marketplace_scheme", "=", "fbs"),
-        ("picking_type_code", "=", "outgoing"), ("state", "=", "assigned")], order="id", limit=1)
+        ("picking_type_code", "=", "outgoing"), ("state", "=", "assigned")], order="id desc", limit=10)
+    if not pickings:
+        return pickings
+    records = env["marketplace.order"].search([("sale_order_id", "in", pickings.sale_id.ids)])
+    states = account._get_adapter().fetch_states(records._state_refs())
+    for picking in pickings:
+        state = states.get(picking.sale_id.marketplace_external_id)
+        if state and state[0] == "new":
+            return picking
+    return pickings.browse()
 
 
 def ship(env, picking):
@@ -71,6 +81,12 @@ def main(argv=None):
                 env["stock.picking"]._cron_report_shipments()
                 env.cr.commit()
                 picking.invalidate_recordset()
+                if picking.marketplace_supply_id:
+                    # Wildberries: the day's supply handed over to the marketplace (the manager's
+                    # button on the supply), which takes its orders to "shipped"
+                    picking.marketplace_supply_id.action_hand_over()
+                    env.cr.commit()
+                    picking.invalidate_recordset()
                 sale = picking.sale_id
                 states = account._get_adapter().fetch_states(
                     env["marketplace.order"].search([("sale_order_id", "=", sale.id)])._state_refs())

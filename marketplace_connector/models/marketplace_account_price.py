@@ -307,6 +307,7 @@ class MarketplaceAccount(models.Model):
                 counts["blocked"] += 1
         todo = [line for line in lines if line["state"] == "change"]
         if not todo:
+            self._price_summary(counts, now)
             return counts
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (PRICE_LOCK, self.id))
         if not self.env.cr.fetchone()[0]:
@@ -354,10 +355,14 @@ class MarketplaceAccount(models.Model):
             mappings.write(vals)
         if history is not None:
             self._price_keep_history(todo, history)
+        self._price_summary(counts, now)
+        return counts
+
+    def _price_summary(self, counts, now):
+        """What the last export did, on the account (also when it had nothing to send)."""
         summary = _("%(sent)s sent, %(rejected)s rejected, %(deferred)s deferred, %(pending)s processing, "
                     "%(blocked)s stopped by the guard", **counts)
         self.sudo().write({"price_last_export_date": now, "price_last_export_summary": summary})
-        return counts
 
     def _price_history(self, lines):
         """The Ozon send times of the last hour of the lines' products, as kept on the mappings."""
