@@ -11,7 +11,14 @@
     "data": [
         "security/marketplace_analytics_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_finance.xml",
+        "views/marketplace_finance_report_views.xml",
+        "views/marketplace_finance_line_views.xml",
+        "views/marketplace_finance_import_views.xml",
+        "views/marketplace_finance_discrepancy_views.xml",
+        "views/marketplace_account_finance_views.xml",
         "views/marketplace_analytics_menus.xml",
+        "views/marketplace_finance_menus.xml",
     ],
     "installable": True,
 }

@@ -1,0 +1,225 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The reconciliation of an account's finance reports (see marketplace_finance_discrepancy.py
+for what it looks for).  Set-based: a few queries for the whole account, whatever the number
+of orders."""
+from statistics import median
+
+from odoo import _, fields, models
+
+#: categories of money the marketplace keeps (charges), checked for double counting
+CHARGES = ("commission", "acquiring", "logistics", "return_logistics", "storage", "acceptance", "penalty",
+           "advertising", "other", "loyalty")
+#: sales of a product in a report needed to judge one commission's rate against the others
+MIN_RATE_SAMPLES = 2
+
+
+class MarketplaceAccount(models.Model):
+    _inherit = "marketplace.account"
+
+    finance_tolerance = fields.Float(
+        string="Reconciliation tolerance", default=0.0, digits=(16, 2),
+        help="Differences of amounts up to this much are not listed (0: to the kopeck).")
+    finance_rate_tolerance = fields.Float(
+        string="Commission rate tolerance, pp", default=0.5, digits=(16, 2),
+        help="A commission whose rate differs from the rate charged for the same product in the same report "
+             "by more than this many percentage points is listed.")
+    finance_discrepancy_count = fields.Integer(compute="_compute_finance_discrepancy_count")
+
+    def _compute_finance_discrepancy_count(self):
+        counts = dict(self.env["marketplace.finance.discrepancy"]._read_group(
+            [("account_id", "in", self.ids), ("state", "=", "open")], ["account_id"], ["__count"]))
+        for account in self:
+            account.finance_discrepancy_count = counts.get(account, 0)
+
+    def action_open_finance_discrepancies(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window", "res_model": "marketplace.finance.discrepancy",
+            "name": _("Discrepancies: %s", self.name), "view_mode": "list,form",
+            "domain": [("account_id", "=", self.id)], "context": {"search_default_filter_open": 1},
+        }
+
+    # --- the reconciliation -------------------------------------------------------------------------
+    def _finance_reconcile(self):
+        """List what does not match; returns the number of open discrepancies."""
+        self.ensure_one()
+        account = self.sudo()
+        account._finance_match_orders()
+        found = []
+        for check in (account._finance_check_reports, account._finance_check_missing_sales,
+                      account._finance_check_orders, account._finance_check_commissions,
+                      account._finance_check_double_charges):
+            found += check()
+        return account._finance_keep_discrepancies(found)
+
+    def _finance_match_orders(self):
+        """Lines kept before their order was imported find it now."""
+        self.env["marketplace.finance.line"].flush_model()
+        self.env["sale.order"].flush_model(["marketplace_account_id", "marketplace_external_id"])
+        self.env.cr.execute("""
+            UPDATE marketplace_finance_line l SET sale_order_id = so.id
+              FROM sale_order so
+             WHERE l.account_id = %s AND l.sale_order_id IS NULL AND l.order_ref IS NOT NULL
+               AND so.marketplace_account_id = l.account_id AND so.marketplace_external_id = l.order_ref
+        """, [self.id])
+        if self.env.cr.rowcount:
+            self.env["marketplace.finance.line"].invalidate_model(["sale_order_id"])
+
+    def _finance_tol(self):
+        return max(self.finance_tolerance or 0.0, 0.0) + 0.005
+
+    def _finance_check_reports(self):
+        tol = self._finance_tol()
+        found = []
+        for report in self.env["marketplace.finance.report"].search([("account_id", "=", self.id)]):
+            base = {"report_id": report.id, "currency_id": report.currency_id.id}
+            if abs(report.difference) > tol:
+                found.append(dict(base, kind="report_total", key=f"report_total:{report.key}",
+                                  expected=report.to_pay, actual=report.lines_total, difference=report.difference,
+                                  reason=_("The report says it pays %(to_pay)s; its lines add up to %(total)s.",
+                                           to_pay=report.to_pay, total=report.lines_total)))
+            if report.payout_total and abs(report.payout_total - report.to_pay) > tol:
+                found.append(dict(base, kind="payout", key=f"payout:{report.key}",
+                                  expected=report.to_pay, actual=report.payout_total,
+                                  difference=report.payout_total - report.to_pay,
+                                  reason=_("The report says it pays %(to_pay)s; its payouts add up to %(paid)s.",
+                                           to_pay=report.to_pay, paid=report.payout_total)))
+        return found
+
+    def _finance_check_missing_sales(self):
+        """Orders delivered within the period the reports cover, with no sale in any report."""
+        cr = self.env.cr
+        cr.execute("SELECT min(date_from), max(date_to) FROM marketplace_finance_report WHERE account_id = %s",
+                   [self.id])
+        start, end = cr.fetchone()
+        if not start:
+            return []
+        self.env["marketplace.order"].flush_model(["account_id", "mp_state", "closed_date", "external_id"])
+        cr.execute("""
+            SELECT o.external_id, o.sale_order_id, so.amount_total, so.currency_id
+              FROM marketplace_order o
+              LEFT JOIN sale_order so ON so.id = o.sale_order_id
+             WHERE o.account_id = %s AND o.mp_state = 'delivered'
+               AND o.closed_date::date BETWEEN %s AND %s
+               AND NOT EXISTS (SELECT 1 FROM marketplace_finance_line l
+                                WHERE l.account_id = o.account_id AND l.order_ref = o.external_id
+                                  AND l.category = 'sale')
+        """, [self.id, start, end])
+        return [{"kind": "missing_sale", "key": f"missing_sale:{ref}", "order_ref": ref,
+                 "sale_order_id": sale_id, "currency_id": currency_id, "expected": amount or 0.0, "actual": 0.0,
+                 "difference": -(amount or 0.0),
+                 "reason": _("The marketplace says the order %(order)s was delivered, and no report between "
+                             "%(start)s and %(end)s has its sale.", order=ref, start=start, end=end)}
+                for ref, sale_id, amount, currency_id in cr.fetchall()]
+
+    def _finance_check_orders(self):
+        """Sales and returns of orders Odoo does not know; sales that differ from the order."""
+        cr = self.env.cr
+        tol = self._finance_tol()
+        cr.execute("""
+            SELECT l.order_ref, array_agg(l.id), sum(l.amount), min(l.currency_id), min(l.report_id)
+              FROM marketplace_finance_line l
+             WHERE l.account_id = %s AND l.category IN ('sale', 'return') AND l.order_ref IS NOT NULL
+               AND l.sale_order_id IS NULL
+             GROUP BY l.order_ref
+        """, [self.id])
+        found = [{"kind": "no_order", "key": f"no_order:{ref}", "order_ref": ref,
+                  "line_ids": [(6, 0, ids)], "currency_id": currency_id, "report_id": report_id,
+                  "expected": 0.0, "actual": total, "difference": total,
+                  "reason": _("The reports have a sale or a return of the order %s, which Odoo does not know.", ref)}
+                 for ref, ids, total, currency_id, report_id in cr.fetchall()]
+        cr.execute("""
+            SELECT l.order_ref, l.sale_order_id, array_agg(l.id), sum(l.amount), so.amount_total, so.currency_id
+              FROM marketplace_finance_line l JOIN sale_order so ON so.id = l.sale_order_id
+             WHERE l.account_id = %s AND l.category = 'sale'
+             GROUP BY l.order_ref, l.sale_order_id, so.amount_total, so.currency_id
+        """, [self.id])
+        for ref, sale_id, ids, total, order_total, currency_id in cr.fetchall():
+            if abs(total - order_total) > tol:
+                found.append({
+                    "kind": "sale_amount", "key": f"sale_amount:{ref}", "order_ref": ref, "sale_order_id": sale_id,
+                    "line_ids": [(6, 0, ids)], "currency_id": currency_id, "expected": order_total,
+                    "actual": total, "difference": total - order_total,
+                    "reason": _("The reports' sales of the order %(order)s add up to %(total)s; the order's total "
+                                "is %(order_total)s.", order=ref, total=total, order_total=order_total)})
+        return found
+
+    def _finance_check_commissions(self):
+        """A commission whose rate (of the order's sale in the same report) is off the rate of the
+        same product's other sales in that report."""
+        cr = self.env.cr
+        cr.execute("""
+            SELECT report_id, order_ref, coalesce(product_ref, offer, ''),
+                   sum(amount) FILTER (WHERE category = 'sale'),
+                   sum(amount) FILTER (WHERE category = 'commission'),
+                   array_agg(id) FILTER (WHERE category = 'commission'), min(currency_id)
+              FROM marketplace_finance_line
+             WHERE account_id = %s AND order_ref IS NOT NULL AND category IN ('sale', 'commission')
+               AND NOT correction
+             GROUP BY report_id, order_ref, coalesce(product_ref, offer, '')
+        """, [self.id])
+        samples = {}
+        for report_id, ref, product, sale, commission, ids, currency_id in cr.fetchall():
+            if sale and sale > 0 and commission:
+                samples.setdefault((report_id, product), []).append((ref, sale, commission, ids, currency_id))
+        tol, rate_tol = self._finance_tol(), (self.finance_rate_tolerance or 0.0) / 100.0
+        found = []
+        for (report_id, product), rows in samples.items():
+            if len(rows) <= MIN_RATE_SAMPLES:
+                continue
+            rates = [-commission / sale for _ref, sale, commission, _ids, _c in rows]
+            for index, (ref, sale, commission, ids, currency_id) in enumerate(rows):
+                usual = median(rates[:index] + rates[index + 1:])
+                expected = -round(usual * sale, 2)
+                if abs(rates[index] - usual) > rate_tol and abs(commission - expected) > tol:
+                    found.append({
+                        "kind": "commission", "key": f"commission:{report_id}:{ref}:{product}", "order_ref": ref,
+                        "report_id": report_id, "line_ids": [(6, 0, ids)], "currency_id": currency_id,
+                        "expected": expected, "actual": commission, "difference": commission - expected,
+                        "reason": _("The commission of the order %(order)s is %(rate).2f%% of its sale; the report "
+                                    "charges %(usual).2f%% for the product's other sales.",
+                                    order=ref, rate=rates[index] * 100, usual=usual * 100)})
+        return found
+
+    def _finance_check_double_charges(self):
+        """The same charge twice: same operation, amount, order and moment, on two source rows."""
+        cr = self.env.cr
+        cr.execute("""
+            SELECT operation, coalesce(component, ''), order_ref, amount, date, array_agg(id ORDER BY id),
+                   count(DISTINCT row_key), min(currency_id), min(report_id)
+              FROM marketplace_finance_line
+             WHERE account_id = %s AND category IN %s AND NOT correction AND amount != 0
+               AND order_ref IS NOT NULL
+             GROUP BY operation, coalesce(component, ''), order_ref, amount, date
+            HAVING count(DISTINCT row_key) > 1
+        """, [self.id, CHARGES])
+        return [{"kind": "double_charge", "key": f"double_charge:{ref}:{operation}:{component}:{date}",
+                 "order_ref": ref, "report_id": report_id, "line_ids": [(6, 0, ids)], "currency_id": currency_id,
+                 "expected": amount, "actual": amount * rows, "difference": amount * (rows - 1),
+                 "reason": _("%(operation)s of %(amount)s for the order %(order)s is charged %(count)s times "
+                             "(the same moment, separate report rows).",
+                             operation=operation, amount=amount, order=ref, count=rows)}
+                for operation, component, ref, amount, date, ids, rows, currency_id, report_id in cr.fetchall()]
+
+    def _finance_keep_discrepancies(self, found):
+        """Replace the open discrepancies with ``found``; a closed one stays closed."""
+        Discrepancy = self.env["marketplace.finance.discrepancy"].sudo()
+        existing = {d.key: d for d in Discrepancy.search([("account_id", "=", self.id)])}
+        keys = set()
+        creates = []
+        for vals in found:
+            key = vals["key"][:500]
+            vals = dict(vals, key=key)
+            if key in keys:
+                continue
+            keys.add(key)
+            record = existing.get(key)
+            if record:
+                if record.state == "open":
+                    record.write(vals)
+            else:
+                creates.append(dict(vals, account_id=self.id))
+        Discrepancy.create(creates)
+        stale = Discrepancy.browse([d.id for k, d in existing.items() if k not in keys and d.state == "open"])
+        stale.unlink()
+        return Discrepancy.search_count([("account_id", "=", self.id), ("state", "=", "open")])
