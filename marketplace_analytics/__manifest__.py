@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "author": "Marketplace Connector contributors",
     "website": "https://github.com/marketplace-connector/odoo-marketplaces",
-    "depends": ["marketplace_connector", "account"],
+    "depends": ["marketplace_connector", "account", "stock_account"],
     "data": [
         "security/marketplace_analytics_security.xml",
         "security/ir.model.access.csv",
@@ -17,6 +17,7 @@
         "views/marketplace_finance_import_views.xml",
         "views/marketplace_finance_discrepancy_views.xml",
         "views/marketplace_account_finance_views.xml",
+        "views/marketplace_margin_views.xml",
         "views/marketplace_analytics_menus.xml",
         "views/marketplace_finance_menus.xml",
     ],

@@ -4,3 +4,7 @@ from . import marketplace_account_finance
 from . import marketplace_sync_log
 from . import marketplace_finance_discrepancy
 from . import marketplace_account_reconcile
+from . import marketplace_margin_allocation
+from . import marketplace_account_margin
+from . import res_company_margin
+from . import marketplace_margin

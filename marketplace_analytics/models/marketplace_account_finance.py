@@ -135,7 +135,7 @@ class MarketplaceAccount(models.Model):
                 "raw": line.raw if keep_raw else False,
             })
         for start in range(0, len(vals_list), CREATE_CHUNK):
-            Line.create(vals_list[start:start + CREATE_CHUNK])
+            Line._finance_insert(vals_list[start:start + CREATE_CHUNK], account)
         summary["new_lines"] = len(vals_list)
         for error in fetched.errors:
             account._finance_record_error(error)
