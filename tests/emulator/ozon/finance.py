@@ -124,6 +124,8 @@ def _digest(text, modulo):
 def _month(value):
     if isinstance(value, date):
         return value.year, value.month
+    if isinstance(value, (tuple, list)):
+        return int(value[0]), int(value[1])
     year, month = str(value).split("-")[:2]
     return int(year), int(month)
 
