@@ -324,3 +324,28 @@ def test_the_control_path_over_http(emu):
 def test_the_category_table_names_only_known_categories():
     assert all(code in f.CATEGORY_CODES for code in DEFAULT_CATEGORIES.values())
     assert "OperationAgentDeliveredToCustomer" in KNOWN_OPERATIONS and "*" not in KNOWN_OPERATIONS
+
+
+def test_the_spec_files_example_operation_reads_as_one_advertising_line():
+    """The example answer of /v3/finance/transaction/list in the spec file: a promotion
+    charge with no components is one line of its ``amount``, dated in Moscow time."""
+    from marketplace_connector.lib.ozon.finance import parse_operation
+
+    raw = {"operation_id": 11401182187840, "operation_type": "MarketplaceMarketingActionCostOperation",
+           "operation_date": "2021-11-01 00:00:00", "operation_type_name": "Услуги продвижения товаров",
+           "delivery_charge": 0, "return_delivery_charge": 0, "accruals_for_sale": 0, "sale_commission": 0,
+           "amount": -6.46, "type": "services",
+           "posting": {"delivery_schema": "", "order_date": "", "posting_number": "", "warehouse_id": 0},
+           "items": [], "services": []}
+    [line] = parse_operation(raw, "ozon:transactions:2021-11")
+    assert (line.key, line.component, line.category, line.amount) == (
+        "ozon:11401182187840:amount", "amount", f.ADVERTISING, Decimal("-6.46"))
+    assert line.date == datetime(2021, 10, 31, 21, 0, tzinfo=timezone.utc) and line.order_ref == ""
+    assert line.raw is raw and not line.correction
+
+
+def test_a_period_given_as_datetimes_is_read_by_its_moscow_days(emu):
+    settle(emu, count=3, returns=0)
+    start = datetime.combine(MONTH, datetime.min.time(), MSK).astimezone(timezone.utc)
+    fetch = adapter(emu).fetch_finance(start, datetime.combine(_last(MONTH), datetime.min.time(), MSK))
+    assert [r.key for r in fetch.reports] == [TX, RZ]

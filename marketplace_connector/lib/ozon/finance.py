@@ -243,6 +243,13 @@ def slice_key(first, last):
     return f"ozon:transactions:{first:%Y-%m-%d}..{last:%Y-%m-%d}"
 
 
+def _day(value):
+    """A date; a datetime gives its Moscow day (a naive one is taken as Moscow time)."""
+    if isinstance(value, datetime):
+        return (value.astimezone(MSK) if value.tzinfo else value).date()
+    return value
+
+
 def _utc_stamp(moment):
     """``YYYY-MM-DDThh:mm:ss.sssZ`` (the spec's format of the period filters)."""
     moment = moment.astimezone(timezone.utc)
@@ -550,8 +557,9 @@ class OzonFinance:
         ``options``: ``page_size`` (operations a page, at most 1000), ``realization``
         (False: no realization reports), ``payouts`` (False: no cash-flow statement),
         ``today`` (a date, Moscow: which months have ended; default now)."""
+        date_from, date_to = _day(date_from), _day(date_to)
         result = f.FinanceFetch()
-        page_size = int(options.get("page_size") or self.finance_page_size)
+        page_size = min(int(options.get("page_size") or self.finance_page_size), PAGE_SIZE)
         for first, last in month_slices(date_from, date_to):
             self._transactions_slice(first, last, page_size, options, result)
         if options.get("realization", True):

@@ -33,6 +33,8 @@ The data (``finance_control``, also over ``POST /_emulator/finance``):
   ``OperationItemReturn`` (return logistics and processing); and, with ``charges`` (default),
   the month's storage, promotion, a penalty (withholding for an undelivered item) and a
   compensation for goods lost at the warehouse.
+  A returned posting stays ``delivered`` (Ozon's return after delivery is an operation of its
+  own, not a status of the posting).
 * ``inject`` — ``kind``: ``missing_sale`` (a settled posting's sale taken out of the report),
   ``double_charge`` (a charge repeated under a new operation id), ``wrong_commission`` (a
   sale's commission off by ``amount``, default 10.00, and its total with it),
