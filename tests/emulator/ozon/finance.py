@@ -50,7 +50,7 @@ as the adapter reads it).
 """
 import calendar
 import hashlib
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..server import Reply
@@ -444,7 +444,8 @@ class OzonFinance:
             "operation_id": op["operation_id"], "operation_type": op["operation_type"],
             "operation_date": op["date"].astimezone(MSK).strftime("%Y-%m-%d %H:%M:%S"),
             "operation_type_name": op["operation_type_name"],
-            "delivery_charge": float(op["delivery_charge"]), "return_delivery_charge": float(op["return_delivery_charge"]),
+            "delivery_charge": float(op["delivery_charge"]),
+            "return_delivery_charge": float(op["return_delivery_charge"]),
             "accruals_for_sale": float(op["accruals_for_sale"]), "sale_commission": float(op["sale_commission"]),
             "amount": float(self.op_amount(op)), "type": op["type"], "posting": dict(posting),
             "items": [dict(item) for item in op["items"]],
@@ -510,15 +511,16 @@ class OzonFinance:
         since = datetime(year, month, 1, tzinfo=MSK)
         to = datetime(year, month, _month_days(year, month), 23, 59, 59, 999999, tzinfo=MSK)
         rows = {}
-        blocks = {"OperationAgentDeliveredToCustomer": "delivery", "OperationAgentStornoDeliveredToCustomer": "delivery",
-                  "OperationAgentDeliveredToCustomerCanceled": "delivery", "ClientReturnAgentOperation": "return"}
+        blocks = dict.fromkeys(("OperationAgentDeliveredToCustomer", "OperationAgentDeliveredToCustomerCanceled",
+                                "OperationAgentStornoDeliveredToCustomer"), "delivery")
+        blocks["ClientReturnAgentOperation"] = "return"
         for op in self._selected(since, to):
             block = blocks.get(op["operation_type"])
             if block is None:
                 continue
             for ln in op["lines"]:
                 row = rows.setdefault((ln["sku"], ln["price"]), {
-                    "item": {"offer_id": ln["offer_id"], "sku": ln["sku"], "barcode": ln["barcode"], "name": ln["name"]},
+                    "item": {k: ln[k] for k in ("offer_id", "sku", "barcode", "name")},
                     "delivery": {"quantity": 0, "amount": Decimal(0), "commission": Decimal(0)},
                     "return": {"quantity": 0, "amount": Decimal(0), "commission": Decimal(0)}})
                 part = row[block]
