@@ -349,3 +349,19 @@ def test_a_period_given_as_datetimes_is_read_by_its_moscow_days(emu):
     start = datetime.combine(MONTH, datetime.min.time(), MSK).astimezone(timezone.utc)
     fetch = adapter(emu).fetch_finance(start, datetime.combine(_last(MONTH), datetime.min.time(), MSK))
     assert [r.key for r in fetch.reports] == [TX, RZ]
+
+
+def test_a_malformed_realization_row_is_a_payload_error_and_the_rest_goes_on(emu):
+    settle(emu, count=8, returns=1)
+
+    def corrupt(body):
+        body["result"]["rows"][0]["item"] = None
+        body["result"]["rows"][1]["delivery_commission"]["amount"] = "много"
+        return body
+
+    emu.rewrite_responses("ozon", "/v2/finance/realization", corrupt)
+    clean_rows = len(emu.ozon.realization_rows(MONTH.year, MONTH.month))
+    fetch = adapter(emu).fetch_finance(MONTH, _last(MONTH))
+    assert len(fetch.errors) == 2 and all(isinstance(err, o.PayloadError) and err.raw for err in fetch.errors)
+    assert len({ln.row_key for ln in fetch.lines if ln.report_key == RZ}) == clean_rows - 2
+    assert f.money(booked(fetch, TX)) == f.money(report(fetch, TX).to_pay)
