@@ -21,6 +21,8 @@ payloads beside it:
 * :mod:`.prices` — ``export_prices`` (10 an hour a product) and ``fetch_tariffs``.
 * :mod:`.labels` — ``fetch_labels`` / ``fetch_labels_file``: package labels (PDF).
 * :mod:`.stocks` — ``push_stocks`` (seller warehouses, the 30-second rule) and ``fetch_fbo_stocks``.
+* :mod:`.finance` — ``fetch_finance``: the transactions of a period (a report a month, with
+  Ozon's totals), the monthly realization report and the payouts of the cash-flow statement.
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`OzonAdapter` below.
@@ -33,6 +35,7 @@ methods; the adapter keeps to 20 a second, leaving room for the seller's other t
 from .shipments import OzonShipments  # lifecycle: shipments, delivery statuses, cancellations
 from .catalog import OzonCatalog, parse_catalog_item
 from .client import OzonClient
+from .finance import OzonFinance
 from .labels import OzonLabels
 from .stocks import OzonStocks
 from .orders import (
@@ -53,7 +56,8 @@ from .orders import (  # noqa: F401
 )
 
 
-class OzonAdapter(OzonOrders, OzonCatalog, OzonStocks, OzonLabels, OzonShipments, OzonPrices, OzonClient):
+class OzonAdapter(OzonOrders, OzonCatalog, OzonStocks, OzonLabels, OzonShipments, OzonPrices, OzonFinance,
+                  OzonClient):
     """One Ozon seller account: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

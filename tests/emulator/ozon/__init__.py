@@ -17,6 +17,9 @@ Routes (all POST, as Ozon has them), one module per capability, each a mixin of
 * :mod:`.catalog` — products and warehouses;
 * :mod:`.prices` — prices (10 an hour a product) and commissions.
 * :mod:`.stocks` — stocks sent (``/v2/products/stocks``, its limits) and the FBO stock report.
+* :mod:`.finance` — the finance reports of the postings it generated (transactions and their
+  totals, the monthly realization report, the cash-flow statement with the payouts), and
+  ``finance_control`` (settle postings, inject errors).
 
 A new capability (stocks, prices...) is a module of its own whose mixin is added to
 :class:`OzonApp` below, its ``install_...`` called from the constructor.
@@ -41,10 +44,15 @@ capability modules' ``EXTRA_SCHEMAS``):
   projects (FBO list: limit at most 100; warehouse list: ``limit`` required, at most 200).
   ASSUMPTION: where those sources say nothing (which posting fields are always present, the
   form of the cursor), the v3 posting of the spec file is followed.
+* ``/v1/finance/cash-flow-statement/list``: in the spec file, but its answer schema cannot be
+  used (``details`` and ``payments`` are ``"type": "array", "items": null`` beside a ``$ref``);
+  the route carries the spec file's schemas with those two read as arrays (:mod:`.finance`).
 """
 from .catalog import EXTRA_SCHEMAS as CATALOG_SCHEMAS
 from .catalog import OzonCatalog
 from .core import OzonCore
+from .finance import EXTRA_SCHEMAS as FINANCE_SCHEMAS
+from .finance import OzonFinance
 from .labels import OzonLabels
 from .orders import EXTRA_SCHEMAS as ORDER_SCHEMAS
 from .orders import OzonOrders
@@ -54,11 +62,11 @@ from .shipments import OzonShipments  # lifecycle: ship, rFBS statuses, cancella
 from .stocks import OzonStocks
 
 
-class OzonApp(OzonOrders, OzonCatalog, OzonStocks, OzonLabels, OzonShipments, OzonPrices, OzonCore):
+class OzonApp(OzonOrders, OzonCatalog, OzonStocks, OzonLabels, OzonShipments, OzonPrices, OzonFinance, OzonCore):
     """The Ozon emulation: the core and a mixin per capability."""
 
     #: methods newer than the spec file: path -> (request schema, answer schema)
-    extra_schemas = {**ORDER_SCHEMAS, **CATALOG_SCHEMAS, **STOCK_SCHEMAS}
+    extra_schemas = {**ORDER_SCHEMAS, **CATALOG_SCHEMAS, **STOCK_SCHEMAS, **FINANCE_SCHEMAS}
 
     def __init__(self, emulator):
         super().__init__(emulator)
@@ -68,3 +76,4 @@ class OzonApp(OzonOrders, OzonCatalog, OzonStocks, OzonLabels, OzonShipments, Oz
         self.install_shipments()
         self.install_labels()
         self.install_stocks()
+        self.install_finance()
