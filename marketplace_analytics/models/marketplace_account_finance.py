@@ -93,6 +93,7 @@ class MarketplaceAccount(models.Model):
         account = self.sudo()
         now = fields.Datetime.now()
         reports = account._finance_store_reports(fetched.reports, now)
+        unbooked = {report.key for report in fetched.reports if not report.booked}
         summary = {"reports": len(fetched.reports), "lines": len(fetched.lines), "new_lines": 0,
                    "errors": len(fetched.errors), "to_review": 0}
         Line = self.env["marketplace.finance.line"].sudo()
@@ -132,6 +133,7 @@ class MarketplaceAccount(models.Model):
                 "vat_amount": float(line.vat_amount) if line.vat_amount is not None else 0.0,
                 "vat_rate": float(line.vat_rate) if line.vat_rate is not None else 0.0,
                 "correction": bool(line.correction), "corrects": line.corrects or False,
+                "booked": line.report_key not in unbooked,
                 "raw": line.raw if keep_raw else False,
             })
         for start in range(0, len(vals_list), CREATE_CHUNK):
@@ -156,7 +158,7 @@ class MarketplaceAccount(models.Model):
                     "currency_id": self._finance_currency(report.currency),
                     "to_pay": float(report.to_pay),
                     "totals": {k: str(v) for k, v in (report.totals or {}).items()},
-                    "raw": report.raw or False, "imported_date": now}
+                    "raw": report.raw or False, "imported_date": now, "booked": report.booked}
             record = existing.get(report.key)
             if record:
                 record.write(vals)

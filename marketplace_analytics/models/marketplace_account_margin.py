@@ -30,7 +30,7 @@ class MarketplaceAccount(models.Model):
         cr.execute("""
             SELECT category, currency_id, sum(amount)
               FROM marketplace_finance_line
-             WHERE account_id = %s AND date >= %s AND date < %s AND sale_order_id IS NULL AND product_id IS NULL
+             WHERE account_id = %s AND booked AND date >= %s AND date < %s AND sale_order_id IS NULL AND product_id IS NULL
                AND category IS NOT NULL AND category NOT IN %s
              GROUP BY category, currency_id HAVING sum(amount) != 0
         """, [self.id, start, end, NOT_SPREAD])
@@ -40,7 +40,7 @@ class MarketplaceAccount(models.Model):
         cr.execute(f"""
             SELECT l.product_id, {weight}
               FROM marketplace_finance_line l JOIN product_product p ON p.id = l.product_id
-             WHERE l.account_id = %s AND l.date >= %s AND l.date < %s AND l.category = 'sale'
+             WHERE l.account_id = %s AND l.booked AND l.date >= %s AND l.date < %s AND l.category = 'sale'
              GROUP BY l.product_id HAVING {weight} > 0
              ORDER BY l.product_id
         """, [self.id, start, end])

@@ -2,6 +2,7 @@
 """The reconciliation of an account's finance reports (see marketplace_finance_discrepancy.py
 for what it looks for).  Set-based: a few queries for the whole account, whatever the number
 of orders."""
+from decimal import Decimal
 from statistics import median
 
 from odoo import _, fields, models
@@ -103,7 +104,7 @@ class MarketplaceAccount(models.Model):
                AND o.closed_date::date BETWEEN %s AND %s
                AND NOT EXISTS (SELECT 1 FROM marketplace_finance_line l
                                 WHERE l.account_id = o.account_id AND l.order_ref = o.external_id
-                                  AND l.category = 'sale')
+                                  AND l.category = 'sale' AND l.booked)
         """, [self.id, start, end])
         return [{"kind": "missing_sale", "key": f"missing_sale:{ref}", "order_ref": ref,
                  "sale_order_id": sale_id, "currency_id": currency_id, "expected": amount or 0.0, "actual": 0.0,
@@ -119,7 +120,7 @@ class MarketplaceAccount(models.Model):
         cr.execute("""
             SELECT l.order_ref, array_agg(l.id), sum(l.amount), min(l.currency_id), min(l.report_id)
               FROM marketplace_finance_line l
-             WHERE l.account_id = %s AND l.category IN ('sale', 'return') AND l.order_ref IS NOT NULL
+             WHERE l.account_id = %s AND l.booked AND l.category IN ('sale', 'return') AND l.order_ref IS NOT NULL
                AND l.sale_order_id IS NULL
              GROUP BY l.order_ref
         """, [self.id])
@@ -131,7 +132,7 @@ class MarketplaceAccount(models.Model):
         cr.execute("""
             SELECT l.order_ref, l.sale_order_id, array_agg(l.id), sum(l.amount), so.amount_total, so.currency_id
               FROM marketplace_finance_line l JOIN sale_order so ON so.id = l.sale_order_id
-             WHERE l.account_id = %s AND l.category = 'sale'
+             WHERE l.account_id = %s AND l.booked AND l.category = 'sale'
              GROUP BY l.order_ref, l.sale_order_id, so.amount_total, so.currency_id
         """, [self.id])
         for ref, sale_id, ids, total, order_total, currency_id in cr.fetchall():
@@ -145,8 +146,9 @@ class MarketplaceAccount(models.Model):
         return found
 
     def _finance_check_commissions(self):
-        """A commission whose rate (of the order's sale in the same report) is off the rate of the
-        same product's other sales in that report."""
+        """A commission whose rate (of the order's sale) is off the usual rate: the rate of the
+        same product's other sales of the account or, for a product sold too rarely to tell, the
+        account's rate where it is one for every product (a narrow spread of rates)."""
         cr = self.env.cr
         cr.execute("""
             SELECT report_id, order_ref, coalesce(product_ref, offer, ''),
@@ -154,52 +156,80 @@ class MarketplaceAccount(models.Model):
                    sum(amount) FILTER (WHERE category = 'commission'),
                    array_agg(id) FILTER (WHERE category = 'commission'), min(currency_id)
               FROM marketplace_finance_line
-             WHERE account_id = %s AND order_ref IS NOT NULL AND category IN ('sale', 'commission')
+             WHERE account_id = %s AND booked AND order_ref IS NOT NULL AND category IN ('sale', 'commission')
                AND NOT correction
              GROUP BY report_id, order_ref, coalesce(product_ref, offer, '')
         """, [self.id])
-        samples = {}
-        for report_id, ref, product, sale, commission, ids, currency_id in cr.fetchall():
-            if sale and sale > 0 and commission:
-                samples.setdefault((report_id, product), []).append((ref, sale, commission, ids, currency_id))
-        tol, rate_tol = self._finance_tol(), (self.finance_rate_tolerance or 0.0) / 100.0
+        rows = [(report_id, ref, product, sale, commission, ids, currency_id, -commission / sale)
+                for report_id, ref, product, sale, commission, ids, currency_id in cr.fetchall()
+                if sale and sale > 0 and commission]
+        if not rows:
+            return []
+        tol, rate_tol = self._finance_tol(), Decimal(str(self.finance_rate_tolerance or 0.0)) / 100
+        by_product = {}
+        for index, row in enumerate(rows):
+            by_product.setdefault(row[2], []).append(index)
+        rates = sorted(row[7] for row in rows)
+        quarter = len(rates) // 4
+        one_rate = len(rates) > MIN_RATE_SAMPLES and rates[-1 - quarter] - rates[quarter] <= rate_tol
         found = []
-        for (report_id, product), rows in samples.items():
-            if len(rows) <= MIN_RATE_SAMPLES:
+        for index, (report_id, ref, product, sale, commission, ids, currency_id, rate) in enumerate(rows):
+            others = [rows[i][7] for i in by_product[product] if i != index]
+            if len(others) >= MIN_RATE_SAMPLES:
+                usual = median(others)
+            elif one_rate:
+                usual = median(rates)
+            else:
                 continue
-            rates = [-commission / sale for _ref, sale, commission, _ids, _c in rows]
-            for index, (ref, sale, commission, ids, currency_id) in enumerate(rows):
-                usual = median(rates[:index] + rates[index + 1:])
-                expected = -round(usual * sale, 2)
-                if abs(rates[index] - usual) > rate_tol and abs(commission - expected) > tol:
-                    found.append({
-                        "kind": "commission", "key": f"commission:{report_id}:{ref}:{product}", "order_ref": ref,
-                        "report_id": report_id, "line_ids": [(6, 0, ids)], "currency_id": currency_id,
-                        "expected": expected, "actual": commission, "difference": commission - expected,
-                        "reason": _("The commission of the order %(order)s is %(rate).2f%% of its sale; the report "
-                                    "charges %(usual).2f%% for the product's other sales.",
-                                    order=ref, rate=rates[index] * 100, usual=usual * 100)})
+            expected = -(usual * sale).quantize(Decimal("0.01"))
+            if abs(rate - usual) > rate_tol and abs(commission - expected) > tol:
+                found.append({
+                    "kind": "commission", "key": f"commission:{report_id}:{ref}:{product}", "order_ref": ref,
+                    "report_id": report_id, "line_ids": [(6, 0, ids)], "currency_id": currency_id,
+                    "expected": expected, "actual": commission, "difference": commission - expected,
+                    "reason": _("The commission of the order %(order)s is %(rate).2f%% of its sale; the usual rate "
+                                "of the product is %(usual).2f%%.", order=ref, rate=rate * 100, usual=usual * 100)})
         return found
 
     def _finance_check_double_charges(self):
-        """The same charge twice: same operation, amount, order and moment, on two source rows."""
+        """The same charge twice: the same operation and amount for the same order on two source
+        rows, neither a correction.  A charge that legitimately repeats (logistics again when the
+        goods come back) repeats for an order with a return: there, only rows of the very same
+        moment count as a double."""
         cr = self.env.cr
         cr.execute("""
-            SELECT operation, coalesce(component, ''), order_ref, amount, date, array_agg(id ORDER BY id),
-                   count(DISTINCT row_key), min(currency_id), min(report_id)
-              FROM marketplace_finance_line
-             WHERE account_id = %s AND category IN %s AND NOT correction AND amount != 0
+            SELECT operation, coalesce(component, ''), order_ref, amount,
+                   array_agg(id ORDER BY id), array_agg(row_key ORDER BY id), array_agg(date ORDER BY id),
+                   min(currency_id), min(report_id),
+                   bool_or(EXISTS (SELECT 1 FROM marketplace_finance_line r
+                                    WHERE r.account_id = l.account_id AND r.order_ref = l.order_ref
+                                      AND r.category = 'return' AND r.booked))
+              FROM marketplace_finance_line l
+             WHERE account_id = %s AND booked AND category IN %s AND NOT correction AND amount != 0
                AND order_ref IS NOT NULL
-             GROUP BY operation, coalesce(component, ''), order_ref, amount, date
+             GROUP BY operation, coalesce(component, ''), order_ref, amount
             HAVING count(DISTINCT row_key) > 1
         """, [self.id, CHARGES])
-        return [{"kind": "double_charge", "key": f"double_charge:{ref}:{operation}:{component}:{date}",
-                 "order_ref": ref, "report_id": report_id, "line_ids": [(6, 0, ids)], "currency_id": currency_id,
-                 "expected": amount, "actual": amount * rows, "difference": amount * (rows - 1),
-                 "reason": _("%(operation)s of %(amount)s for the order %(order)s is charged %(count)s times "
-                             "(the same moment, separate report rows).",
-                             operation=operation, amount=amount, order=ref, count=rows)}
-                for operation, component, ref, amount, date, ids, rows, currency_id, report_id in cr.fetchall()]
+        found = []
+        for operation, component, ref, amount, ids, rows, dates, currency_id, report_id, returned in cr.fetchall():
+            if returned:
+                by_date = {}
+                for line_id, row, moment in zip(ids, rows, dates):
+                    by_date.setdefault(moment, {})[row] = line_id
+                groups = [group for group in by_date.values() if len(group) > 1]
+                if not groups:
+                    continue
+                ids = [line_id for group in groups for line_id in group.values()]
+                count = sum(len(group) for group in groups)
+            else:
+                count = len(set(rows))
+            found.append({
+                "kind": "double_charge", "key": f"double_charge:{ref}:{operation}:{component}:{amount}",
+                "order_ref": ref, "report_id": report_id, "line_ids": [(6, 0, ids)], "currency_id": currency_id,
+                "expected": amount, "actual": amount * count, "difference": amount * (count - 1),
+                "reason": _("%(operation)s of %(amount)s for the order %(order)s is charged %(count)s times "
+                            "(separate report rows).", operation=operation, amount=amount, order=ref, count=count)})
+        return found
 
     def _finance_keep_discrepancies(self, found):
         """Replace the open discrepancies with ``found``; a closed one stays closed."""

@@ -18,7 +18,7 @@ from odoo.addons.marketplace_connector.lib import finance as lib_finance
 
 
 #: columns whose False is a value (not NULL)
-_NOT_NULL = frozenset(("correction",))
+_NOT_NULL = frozenset(("correction", "booked"))
 
 
 class MarketplaceFinanceLine(models.Model):
@@ -55,6 +55,8 @@ class MarketplaceFinanceLine(models.Model):
     corrected_line_ids = fields.Many2many(
         "marketplace.finance.line", compute="_compute_corrected_lines",
         string="Corrected lines", help="The lines of the row this correction corrects.")
+    booked = fields.Boolean(default=True, readonly=True, index=True,
+                            help="Off for the lines of a report that restates money other reports carry.")
     raw = fields.Json(string="Source row, verbatim", readonly=True, groups="account.group_account_invoice")
 
     _sql_constraints = [
@@ -90,7 +92,7 @@ class MarketplaceFinanceLine(models.Model):
     _INSERT_COLUMNS = (
         "account_id", "company_id", "marketplace", "report_id", "key", "row_key", "operation", "component",
         "category", "date", "amount", "currency_id", "order_ref", "sale_order_id", "offer", "product_ref",
-        "barcode", "product_id", "quantity", "vat_amount", "vat_rate", "correction", "corrects", "raw")
+        "barcode", "product_id", "quantity", "vat_amount", "vat_rate", "correction", "corrects", "booked", "raw")
 
     @api.model
     def _finance_insert(self, vals_list, account):

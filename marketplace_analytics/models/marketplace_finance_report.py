@@ -41,6 +41,10 @@ class MarketplaceFinanceReport(models.Model):
     difference = fields.Monetary(compute="_compute_sums", store=True,
                                  help="To pay (report) less what the lines add up to: zero for a report read whole.")
     imported_date = fields.Datetime(readonly=True)
+    booked = fields.Boolean(
+        default=True, readonly=True,
+        help="Off for a report that restates money the marketplace's other reports carry (Ozon's monthly "
+             "realization report): its lines are a document and a check, not money to book or to add up again.")
 
     _sql_constraints = [
         ("account_key_uniq", "unique(account_id, key)", "A marketplace's report is kept once per account."),

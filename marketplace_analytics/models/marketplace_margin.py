@@ -38,7 +38,7 @@ class MarketplaceMargin(models.Model):
     #: what the view reads: flushed before it is queried
     _depends = {
         "marketplace.finance.line": ["account_id", "company_id", "date", "product_id", "sale_order_id", "category",
-                                     "currency_id", "amount", "vat_rate"],
+                                     "currency_id", "amount", "vat_rate", "booked"],
         "marketplace.margin.allocation": ["account_id", "company_id", "month", "product_id", "category", "rule",
                                           "currency_id", "amount"],
         "stock.valuation.layer": ["company_id", "create_date", "product_id", "stock_move_id", "value"],
@@ -78,7 +78,7 @@ class MarketplaceMargin(models.Model):
                        NULLIF(l.vat_rate, 0) AS vat_rate,
                        l.id AS line_id, NULL::integer AS allocation_id, NULL::integer AS valuation_layer_id
                   FROM marketplace_finance_line l
-                 WHERE l.category IS DISTINCT FROM 'payout'
+                 WHERE l.category IS DISTINCT FROM 'payout' AND l.booked
                    -- a charge of no order spread over the products is counted in its shares
                    AND NOT (l.sale_order_id IS NULL AND l.product_id IS NULL AND EXISTS (
                        SELECT 1 FROM marketplace_margin_allocation a

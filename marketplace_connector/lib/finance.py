@@ -112,6 +112,11 @@ class FinanceReport:
     #: doc_amount, vat_amount; ...), name -> Decimal, for the reconciliation to check
     totals: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
+    #: False for a report that restates money other reports of the same marketplace carry
+    #: (Ozon's monthly realization report restates the sales and commissions of its
+    #: transactions): its lines are kept, for the commissioner's report and as a check, but are
+    #: never booked nor summed with the others
+    booked: bool = True
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ class FinanceLine:
 
     key: str  # unique within the account, stable: "<row_key>:<component>"
     row_key: str  # the source row: "wb:<rrdId>", "ozon:<operation_id>", ...
-    report_key: str  # FinanceReport.key, or "" where the source has no report (Ozon transactions)
+    report_key: str  # FinanceReport.key (every line belongs to a report; Ozon: the month of transactions)
     operation: str  # the marketplace's operation type, verbatim ("Логистика", "OperationAgentDeliveredToCustomer")
     component: str  # which amount of the row ("retail_amount", "delivery", a service name...)
     category: str  # one of CATEGORY_CODES, or "" when the module does not know the operation

@@ -129,6 +129,8 @@ def test_a_settled_month_adds_up_to_the_kopeck_and_its_sales_are_the_orders(emu)
     assert all(ln.amount > 0 for ln in fetch.lines if ln.category == f.PAYOUT)
     # the realization report describes the same sales (kind "realization": not money to book again)
     realization = [ln for ln in fetch.lines if ln.report_key == RZ]
+    assert [r.booked for r in fetch.reports if r.key == RZ] == [False]
+    assert all(r.booked for r in fetch.reports if r.key != RZ)
     assert sum(ln.amount for ln in realization if ln.category == f.SALE) == sum(ln.amount for ln in sales.values())
     assert sum(ln.amount for ln in realization if ln.category == f.RETURN) == sum(returns.values())
     assert report(fetch, RZ).kind == "realization" and report(fetch, RZ).totals["vat_amount"] > 0

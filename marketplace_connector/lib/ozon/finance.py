@@ -415,7 +415,7 @@ def parse_realization(result, month_first, categories=None):
         key=key, kind="realization", date_from=start, date_to=stop,
         currency=_currency(header.get("currency_sys_name")), number=o.text(header.get("number"), "number",
                                                                              required=False, max_len=64),
-        created=created, to_pay=totals["doc_amount"], totals=totals, raw=header)
+        created=created, to_pay=totals["doc_amount"], totals=totals, raw=header, booked=False)
     moment = datetime.combine(stop, time(0), MSK)
     lines, errors = [], []
     for index, row in enumerate(rows, 1):
