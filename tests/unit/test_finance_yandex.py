@@ -189,14 +189,20 @@ def test_a_long_period_is_cut_in_windows_of_three_months_and_paced(emu, clock):
     app.add_orders(4)
     for day in ("2026-01-20", "2026-04-02", "2026-08-30", "2026-11-05"):
         app.finance_control("settle", count=1, day=day)
+    # accrued on 31 March, paid on 1 April: in the reports of both windows, taken once
+    app.add_orders(1)
+    spanning = app.finance_control("settle", count=1, day="2026-03-31", paid="2026-04-01")
     start = clock()
     fetch = adapter(emu, clock).fetch_finance(date(2026, 1, 1), date(2026, 12, 31), realization=False)
     asked = [(r.body["dateFrom"], r.body["dateTo"]) for r in emu.requests_to("yandex", NETTING)]
     assert asked == [("2026-01-01", "2026-03-31"), ("2026-04-01", "2026-06-30"), ("2026-07-01", "2026-09-30"),
                      ("2026-10-01", "2026-12-31")]
     assert clock() - start >= 3 * yf.YandexFinance.generate_interval
-    assert len([r for r in fetch.reports if r.kind == "bank_order"]) == 4
-    assert len(by_order(fetch.lines, f.SALE)) == 4
+    assert len([r for r in fetch.reports if r.kind == "bank_order"]) == 5
+    assert len(by_order(fetch.lines, f.SALE)) == 5
+    assert len(money_lines(fetch)) == len(app.fin_rows) == len({l.key for l in fetch.lines}) - 5
+    report = next(r for r in fetch.reports if r.key == f"ym:bank_order:{spanning['bank_order']}")
+    assert report.to_pay == app.bank_sum(spanning["bank_order"]) and report.created.date() == date(2026, 4, 1)
     assert yf.windows(date(2026, 1, 15), date(2026, 5, 2), 3) == [
         (date(2026, 1, 15), date(2026, 3, 31)), (date(2026, 4, 1), date(2026, 5, 2))]
 
@@ -258,3 +264,19 @@ def test_parsers_read_the_documented_forms():
     assert yf.category_of("Оплата услуг Яндекс.Маркета", "Доставка покупателю") == f.LOGISTICS
     assert yf.category_of("Оплата услуг Яндекс.Маркета", "Что-то новое") == ""
     assert set(yf.DEFAULT_CATEGORIES.values()) <= f.CATEGORY_CODES
+
+
+def test_the_control_path_over_http_settles_and_injects(emu, clock):
+    import requests
+
+    emu.yandex.add_orders(3)
+    url = f"{emu.url}/_emulator/finance"
+    settled_ = requests.post(url, json={"marketplace": "yandex", "action": "settle",
+                                        "options": {"day": DAY, "returns": 1}}, timeout=5).json()
+    assert len(settled_["settled"]) == 3 and len(settled_["returned"]) == 1
+    short = requests.post(url, json={"marketplace": "yandex", "action": "inject",
+                                     "options": {"kind": "payout_short"}}, timeout=5).json()
+    assert short["bank_order"] == settled_["bank_order"] and short["amount"] == "0.01"
+    fetch = adapter(emu, clock).fetch_finance(*PERIOD, realization=False)
+    report = fetch.reports[0]
+    assert report.totals["bank_sum"] == Decimal(settled_["bank_sum"]) - Decimal("0.01") == report.to_pay - Decimal("0.01")

@@ -58,7 +58,9 @@ those public integrations meet, see the project's finance README §3): the words
 ``TRANSACTION_SOURCE`` in :data:`DEFAULT_CATEGORIES`; dates as ``DD.MM.YYYY[ HH:MM[:SS]]``
 (Moscow time) or ISO; a decimal comma now and then; ``TRANSACTION_ID`` empty in some rows
 (the row key is then a digest of the row's identifying columns, see :func:`row_key`);
-``BANK_SUM`` repeated on every row of its bank order.
+``BANK_SUM`` repeated on every row of its bank order (a bank order whose ``BANK_SUM`` is not
+positive sent no money: no payout line, its amount stays in ``totals``); no currency column:
+the amounts are taken as roubles.
 
 Limits: each ``generate`` method is documented at one request in 2 minutes (1 a minute with
 the "Медиум" subscription; :attr:`YandexFinance.generate_interval`), ``info`` at 100 a minute;
@@ -438,7 +440,7 @@ class YandexFinance:
         for report_key, group in reports.items():
             result.reports.append(self._netting_report(report_key, group))
             result.lines.extend(group["lines"])
-            if group["bank"] is not None and group["bank_sum"] is not None:
+            if group["bank"] is not None and group["bank_sum"] is not None and group["bank_sum"] > 0:
                 result.lines.append(self._payout(report_key, group))
 
     @staticmethod

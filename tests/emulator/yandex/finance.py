@@ -43,6 +43,7 @@ Test-facing: :meth:`finance_control` (``settle``, ``inject``, ``injected``), :at
 (the payments report's rows, CSV columns and ``_``-keys of the emulator's own),
 :attr:`fin_injected` (what was injected), :attr:`fin_settled` {order id: settlement}.
 """
+import calendar
 import csv
 import io
 import itertools
@@ -118,9 +119,10 @@ def _vat(amount):
 
 
 def _add_months(day, months):
+    """The same day ``months`` later (the month's last day when it has no such day)."""
     month = day.month - 1 + months
-    return date(day.year + month // 12, month % 12 + 1, 1) if day.day == 1 else \
-        date(day.year + month // 12, month % 12 + 1, min(day.day, 28))
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 class YandexFinance:
@@ -138,6 +140,7 @@ class YandexFinance:
         #: a payments report with more rows than this fails TOO_LARGE (None: no limit)
         self.netting_max_rows = None
         self._fin_last_generate = {}
+        self._fees = {}  # order id -> its placement-fee row
         self._tx_seq = itertools.count(1)
         self._bank_seq = itertools.count(7_100_001)
         self._report_seq = itertools.count(1)
@@ -161,10 +164,10 @@ class YandexFinance:
                 return {"injected": list(self.fin_injected)}
         raise ValueError(f"unknown finance action {action!r}")
 
-    def settle_finance(self, orders=None, count=None, returns=0, day=None, penalty=None, storage=True):
+    def settle_finance(self, orders=None, count=None, returns=0, day=None, penalty=None, storage=True, paid=None):
         """Orders delivered (and ``returns`` of them — a count or ids — returned after delivery),
-        in the payments report on ``day`` (Moscow date, today by default) with one bank order, and
-        in the goods-realization report of that month.  ``orders``: ids, else ``count`` orders not
+        in the payments report on ``day`` (Moscow date, today by default) with one bank order (of
+        the same day, or of ``paid``), and in the goods-realization report of that month.  ``orders``: ids, else ``count`` orders not
         settled yet (all of them by default).  ``penalty``: the amount of a fine, if any."""
         day = date.fromisoformat(day) if isinstance(day, str) else day or datetime.now(MSK).date()
         if orders is None:
@@ -173,7 +176,8 @@ class YandexFinance:
         orders = [str(o) for o in orders]
         back = [str(r) for r in returns] if isinstance(returns, (list, tuple)) else orders[:int(returns or 0)]
         bank = next(self._bank_seq)
-        self.fin_bank_orders[bank] = {"day": day, "adjust": Decimal(0)}
+        paid = date.fromisoformat(paid) if isinstance(paid, str) else paid or day
+        self.fin_bank_orders[bank] = {"day": paid, "adjust": Decimal(0)}
         fbo = 0
         for ident in orders:
             order = self.orders[ident]
@@ -255,7 +259,7 @@ class YandexFinance:
             paid += item["payment"]
             self._realization_row("delivered", order, item, day)
         price = sum((self.item_price(it) for it in order["items"]), Decimal(0))
-        self._row(order, day, bank, "Списание", FEE_SERVICE, -_m(price * FEE_RATE))
+        self._fees[str(order["orderId"])] = self._row(order, day, bank, "Списание", FEE_SERVICE, -_m(price * FEE_RATE))
         self._row(order, day, bank, "Списание", "Приём платежа", -_m(paid * AGENCY_RATE))
         self._row(order, day, bank, "Списание", "Перевод платежа", -_m(paid * TRANSFER_RATE))
         if order["scheme"] in ("fbs", "fbo"):
@@ -271,8 +275,7 @@ class YandexFinance:
                     self._row(order, day, bank, "Возврат", RETURN_SOURCES[source], -item[field], item=item)
             self._realization_row("returned", order, item, day)
         self._row(order, day, bank, "Списание", "Обработка возвратов", -RETURN_FEE)
-        fee = next(r for r in self.fin_rows if r["ORDER_ID"] == str(order["orderId"])
-                   and r["TRANSACTION_SOURCE"] == FEE_SERVICE and r["TRANSACTION_TYPE"] == "Списание")
+        fee = self._fees[str(order["orderId"])]
         row = self._row(order, day, bank, "Возврат списания", FEE_SERVICE, -Decimal(fee["TRANSACTION_SUM"]))
         row["COMMENTS"] = f"Возврат за транзакцию {fee['TRANSACTION_ID']}"
 
