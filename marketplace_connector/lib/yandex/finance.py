@@ -257,14 +257,13 @@ def parse_netting_row(row, report_key):
         raise o.PayloadError("a report row must be a mapping of its columns", None, row)
     try:
         key = row_key(row)
-        operation = o.text(row.get("TRANSACTION_SOURCE"), "TRANSACTION_SOURCE", key, required=False,
-                           max_len=MAX_TEXT) or (row.get("TRANSACTION_TYPE") or "").strip()[:MAX_TEXT]
         kind = _text(row, "TRANSACTION_TYPE", key)
+        operation = _text(row, "TRANSACTION_SOURCE", key) or kind
         service = _text(row, "OFFER_OR_SERVICE_NAME", key)
         moment = report_date(row.get("TRANSACTION_DATE"), "TRANSACTION_DATE", key)
-        amount = _decimal(row.get("TRANSACTION_SUM"), "TRANSACTION_SUM", key)
         if (row.get("TRANSACTION_SUM") or "").strip() == "":
             raise o.PayloadError("missing TRANSACTION_SUM", key)
+        amount = _decimal(row.get("TRANSACTION_SUM"), "TRANSACTION_SUM", key)
         order = (row.get("ORDER_ID") or "").strip()
         order = _number_id(order, "ORDER_ID", key) if order else ""
         quantity = _count(row.get("COUNT"), "COUNT", key) if (row.get("COUNT") or "").strip() else 0
@@ -315,10 +314,10 @@ def _csv_rows(data):
     return [dict(row) for row in csv.DictReader(io.StringIO(text), delimiter=delimiter)]
 
 
-def _add_months(day, months):
+def _month_start(day, months=0):
+    """The first day of the month ``months`` after the month of ``day``."""
     month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, 1)
+    return date(day.year + month // 12, month % 12 + 1, 1)
 
 
 def windows(date_from, date_to, months):
@@ -326,17 +325,17 @@ def windows(date_from, date_to, months):
     months (the payments report takes at most 3)."""
     result, start = [], date_from
     while start <= date_to:
-        end = min(date_to, _add_months(start, months) - timedelta(days=1))
+        end = min(date_to, _month_start(start, months) - timedelta(days=1))
         result.append((start, end))
         start = end + timedelta(days=1)
     return result
 
 
 def months_of(date_from, date_to):
-    result, day = [], date(date_from.year, date_from.month, 1)
+    result, day = [], _month_start(date_from)
     while day <= date_to:
         result.append((day.year, day.month))
-        day = _add_months(day, 1)
+        day = _month_start(day, 1)
     return result
 
 
@@ -408,26 +407,24 @@ class YandexFinance:
     def _netting_result(self, rows, result):
         """Lines of the rows (each key once), grouped in a report a bank order (or month unpaid)."""
         reports, seen = OrderedDict(), set()
-        for row in rows:
+        for row in rows:  # dicts of the CSV reader
             try:
-                key = row_key(row) if isinstance(row, dict) else None
-                settled = bank_order(row, key) if isinstance(row, dict) else None
-                status = (row.get("PAYMENT_STATUS") or "") if isinstance(row, dict) else ""
-                if status.strip().startswith("Справочно"):
-                    report_key = self._report_of(reports, row, settled, key)
+                key = row_key(row)
+                if key in seen:
+                    continue  # the same transaction in two windows (accrued and paid in two months)
+                seen.add(key)
+                settled = bank_order(row, key)
+                report_key = self._report_of(reports, row, settled, key)
+                if (row.get("PAYMENT_STATUS") or "").strip().startswith("Справочно"):
                     group = reports[report_key]
                     group["reference"] += _decimal(row.get("TRANSACTION_SUM"), "TRANSACTION_SUM", key)
                     group["reference_rows"].append(row)
                     continue
-                if key in seen:
-                    continue  # the same transaction in two windows (paid and accrued in two months)
-                report_key = self._report_of(reports, row, settled, key)
                 line = parse_netting_row(row, report_key)
             except o.PayloadError as err:
                 err.raw = row
                 result.errors.append(err)
                 continue
-            seen.add(key)
             group = reports[report_key]
             group["lines"].append(line)
             if settled is not None:
@@ -520,7 +517,7 @@ class YandexFinance:
         first = date(year, month, 1)
         return f.FinanceReport(
             key=f"ym:realization:{campaign}:{year}-{month:02d}", kind="realization", date_from=first,
-            date_to=_add_months(first, 1) - timedelta(days=1), number=f"{campaign}/{year}-{month:02d}",
+            date_to=_month_start(first, 1) - timedelta(days=1), number=f"{campaign}/{year}-{month:02d}",
             to_pay=Decimal(0), totals=totals, raw={"campaign": campaign, "sheets": sheets})
 
     # --- generate, poll, download ---------------------------------------------------------
