@@ -322,9 +322,11 @@ class YandexFinance:
         * ``malformed_row`` — a row whose ``TRANSACTION_SUM`` is not a number (not in BANK_SUM)."""
         if kind not in INJECT_KINDS:
             raise ValueError(f"unknown finance injection {kind!r}")
-        settled = [k for k, v in self.fin_settled.items() if not v["returned"]]
-        ident = str(order) if order is not None else next(
-            k for k in settled if not any(i.get("order_id") == k for i in self.fin_injected))
+        used = {i.get("order_id") for i in self.fin_injected}
+        free = [k for k, v in self.fin_settled.items() if not v["returned"] and k not in used]
+        ident = str(order) if order is not None else free[0] if free else None
+        if ident is None and kind != "payout_short" or ident is not None and ident not in self.fin_settled:
+            raise ValueError(f"no settled order for the injection {kind!r}")
         record = {"kind": kind}
         if kind == "missing_sale":
             goods = {s for s, _ in GOODS_SOURCES}
