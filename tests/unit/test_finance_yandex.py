@@ -299,3 +299,17 @@ def test_rows_for_information_only_and_unpaid_rows():
     assert report.to_pay == Decimal("100.00") and report.totals["reference_only"] == Decimal("20.00")
     assert [l.key for l in result.lines] == ["ym:1:amount"]  # no payout: no bank order yet
     assert not result.errors
+
+
+def test_a_generation_refused_with_420_is_waited_out(emu, clock):
+    """Another process generated a report a moment ago: the Market's 420 and its
+    X-RateLimit-Resource-Until are obeyed by the transport, on the fake clock."""
+    settled(emu, count=2, returns=0)
+    adapter(emu, clock).fetch_finance(*PERIOD, realization=False)
+    start = clock()
+    fetch = adapter(emu, clock).fetch_finance(*PERIOD, realization=False)  # a new adapter: no pacing of its own
+    statuses = [r.status for r in emu.requests_to("yandex", NETTING)]
+    assert statuses[0] == 200 and 420 in statuses and statuses[-1] == 200
+    assert clock() - start >= 100 and len(by_order(fetch.lines, f.SALE)) == 2
+    assert emu.yandex.limit_answers
+    emu.clear_violations()  # the 420s were this test's point
