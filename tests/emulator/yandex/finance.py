@@ -49,7 +49,7 @@ import io
 import itertools
 import math
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from email.utils import format_datetime
 
@@ -167,8 +167,8 @@ class YandexFinance:
     def settle_finance(self, orders=None, count=None, returns=0, day=None, penalty=None, storage=True, paid=None):
         """Orders delivered (and ``returns`` of them — a count or ids — returned after delivery),
         in the payments report on ``day`` (Moscow date, today by default) with one bank order (of
-        the same day, or of ``paid``), and in the goods-realization report of that month.  ``orders``: ids, else ``count`` orders not
-        settled yet (all of them by default).  ``penalty``: the amount of a fine, if any."""
+        the same day, or of ``paid``), and in the goods-realization report of that month.
+        ``orders``: ids, else ``count`` orders not settled yet (all of them by default).  ``penalty``: the amount of a fine, if any."""
         day = date.fromisoformat(day) if isinstance(day, str) else day or datetime.now(MSK).date()
         if orders is None:
             pool = [k for k in self.orders if k not in self.fin_settled]
@@ -289,8 +289,9 @@ class YandexFinance:
             "YOUR_SKU": item["offerId"], "SHOP_SKU": item["offerId"], "ORDER_CREATION_DATE": created,
             "TRANSFERRED_TO_DELIVERY_DATE": created, "DELIVERY_DATE": _dmy(day), "VAT": "22%",
             "PAYMENT_TYPE": "Предоплата" if order["paymentType"] == "PREPAID" else "Постоплата",
-            "PRICE_WITH_VAT_AND_NO_DISCOUNT": _num(price / count), "SHOP_MARKETPLACE_DISCOUNT": _num(
-                item["subsidy"] / count), "SPASIBO_DISCOUNT": "0.00", "YANDEX_PLUS_DISCOUNT": _num(item["cashback"] / count),
+            "PRICE_WITH_VAT_AND_NO_DISCOUNT": _num(price / count),
+            "SHOP_MARKETPLACE_DISCOUNT": _num(item["subsidy"] / count), "SPASIBO_DISCOUNT": "0.00",
+            "YANDEX_PLUS_DISCOUNT": _num(item["cashback"] / count),
             "PRICE_WITH_VAT_AND_ALL_DISCOUNTS": _num(item["payment"] / count),
         })
         if sheet == "delivered":
@@ -417,7 +418,9 @@ class YandexFinance:
         if limited:
             return limited
         campaigns = set(body.get("campaignIds") or ())
-        rows = [r for r in self.fin_rows if (lo <= r["_day"] <= hi or lo <= self.fin_bank_orders[r["_bank"]]["day"] <= hi)
+        # paid *and* accrued in the period: a row is in by its own date or its bank order's
+        rows = [r for r in self.fin_rows
+                if (lo <= r["_day"] <= hi or lo <= self.fin_bank_orders[r["_bank"]]["day"] <= hi)
                 and (not campaigns or int(r["PARTNER_ID"]) in campaigns)]
         too_large = self.netting_max_rows is not None and len(rows) > self.netting_max_rows
         return self._new_report({"transaction_date": (NETTING_COLUMNS, self._stamped(rows))}, too_large)
