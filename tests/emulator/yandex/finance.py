@@ -253,8 +253,8 @@ class YandexFinance:
     def _sale_rows(self, order, day, bank):
         paid = Decimal(0)
         for item in order["items"]:
-            for source, field in GOODS_SOURCES:
-                if item[field]:
+            for source, field in GOODS_SOURCES:  # the buyer's payment always (it counts the goods)
+                if item[field] or field == "payment":
                     self._row(order, day, bank, "Начисление", source, item[field], item=item)
             paid += item["payment"]
             self._realization_row("delivered", order, item, day)
@@ -271,7 +271,7 @@ class YandexFinance:
     def _return_rows(self, order, day, bank):
         for item in order["items"]:
             for source, field in GOODS_SOURCES:
-                if item[field]:
+                if item[field] or field == "payment":
                     self._row(order, day, bank, "Возврат", RETURN_SOURCES[source], -item[field], item=item)
             self._realization_row("returned", order, item, day)
         self._row(order, day, bank, "Списание", "Обработка возвратов", -RETURN_FEE)
