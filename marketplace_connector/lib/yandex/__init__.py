@@ -28,6 +28,9 @@ payloads beside it:
 * :mod:`.prices` — ``export_prices`` (the business's prices).
 * :mod:`.labels` — ``fetch_labels``: delivery labels (PDF).
 * :mod:`.stocks` — ``push_stocks`` (per campaign) and ``fetch_fbo_stocks`` (FBY).
+* :mod:`.finance` — ``fetch_finance``: the payments report (united netting: a line a
+  transaction, a report and a payout a bank order) and the goods-realization reports (totals),
+  generated, polled and downloaded as CSV.
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`YandexAdapter` below.
@@ -35,6 +38,7 @@ added to :class:`YandexAdapter` below.
 from .shipments import YandexShipments  # lifecycle: shipments, delivery statuses, cancellations
 from .catalog import YandexCatalog, parse_catalog_item
 from .client import YandexClient, parse_time
+from .finance import YandexFinance
 from .labels import YandexLabels
 from .stocks import YandexStocks
 from .orders import (
@@ -57,7 +61,8 @@ from .orders import (  # noqa: F401
 )
 
 
-class YandexAdapter(YandexOrders, YandexCatalog, YandexStocks, YandexLabels, YandexShipments, YandexPrices, YandexClient):
+class YandexAdapter(YandexOrders, YandexCatalog, YandexStocks, YandexLabels, YandexShipments, YandexPrices,
+                    YandexFinance, YandexClient):
     """One Yandex Market business: the shared client and a mixin per capability (the mixins
     come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

@@ -25,6 +25,9 @@ capability, each a mixin of :class:`YandexApp` that installs its state and its r
   ``cancel_order``, ``ship_order``, ``set_state``, ``set_status``);
 * :mod:`.catalog` — campaigns, the catalogue (offer mappings) and warehouses;
 * :mod:`.stocks` — stocks sent per campaign and the FBY stock.
+* :mod:`.finance` — the finance reports of the app's own orders (payments report, goods
+  realization: generate, poll, download from the file storage) and their control
+  (``finance_control``: settle orders, inject errors).
 
 A new capability (stocks, prices...) is a module of its own whose mixin is added to
 :class:`YandexApp` below, its ``install_...`` called from the constructor.
@@ -35,6 +38,7 @@ and a LaaS campaign that is not imported.
 """
 from .catalog import YandexCatalog
 from .core import YandexCore
+from .finance import YandexFinance
 from .labels import YandexLabels
 from .orders import YandexOrders
 from .prices import YandexPrices
@@ -45,7 +49,8 @@ from .stocks import YandexStocks
 from .core import MSK  # noqa: F401
 
 
-class YandexApp(YandexOrders, YandexCatalog, YandexStocks, YandexLabels, YandexShipments, YandexPrices, YandexCore):
+class YandexApp(YandexOrders, YandexCatalog, YandexStocks, YandexLabels, YandexShipments, YandexPrices,
+                YandexFinance, YandexCore):
     """The Yandex Market emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -56,4 +61,5 @@ class YandexApp(YandexOrders, YandexCatalog, YandexStocks, YandexLabels, YandexS
         self.install_shipments()
         self.install_labels()
         self.install_stocks()
+        self.install_finance()
 
