@@ -98,9 +98,16 @@ class MarketplaceAccount(models.Model):
                    "errors": len(fetched.errors), "to_review": 0}
         Line = self.env["marketplace.finance.line"].sudo()
         known = account._finance_known_keys([line.key for line in fetched.lines])
-        fresh, seen = [], set()
+        fresh, seen, moved = [], set(), {}
         for line in fetched.lines:
-            if line.key in known or line.key in seen:
+            if line.key in known:
+                # a row the marketplace now gives in another report (Yandex Market: accrued, then
+                # paid by a bank order) follows it
+                report_id = reports.get(line.report_key)
+                if report_id and known[line.key] != report_id:
+                    moved.setdefault(report_id, []).append(line.key)
+                continue
+            if line.key in seen:
                 continue
             seen.add(line.key)
             fresh.append(line)
@@ -139,10 +146,18 @@ class MarketplaceAccount(models.Model):
         for start in range(0, len(vals_list), CREATE_CHUNK):
             Line._finance_insert(vals_list[start:start + CREATE_CHUNK], account)
         summary["new_lines"] = len(vals_list)
+        old_reports = set()
+        for report_id, keys in moved.items():
+            self.env.cr.execute("UPDATE marketplace_finance_line SET report_id = %s WHERE account_id = %s "
+                                "AND key = ANY(%s)", [report_id, account.id, keys])
+            old_reports.update(known[key] for key in keys if known[key])
+        if moved:
+            Line.invalidate_model(["report_id"])
+        summary["moved_lines"] = sum(len(keys) for keys in moved.values())
         for error in fetched.errors:
             account._finance_record_error(error)
-        if reports:
-            self.env["marketplace.finance.report"].browse(list(reports.values()))._compute_sums()
+        if reports or old_reports:
+            self.env["marketplace.finance.report"].browse(set(reports.values()) | old_reports)._compute_sums()
         return summary
 
     def _finance_store_reports(self, reports, now):
@@ -169,12 +184,13 @@ class MarketplaceAccount(models.Model):
         return result
 
     def _finance_known_keys(self, keys):
+        """{key: report id} of the lines of ``keys`` kept already."""
         if not keys:
-            return set()
-        self.env["marketplace.finance.line"].flush_model(["account_id", "key"])
-        self.env.cr.execute("SELECT key FROM marketplace_finance_line WHERE account_id = %s AND key = ANY(%s)",
-                            [self.id, list(keys)])
-        return {row[0] for row in self.env.cr.fetchall()}
+            return {}
+        self.env["marketplace.finance.line"].flush_model(["account_id", "key", "report_id"])
+        self.env.cr.execute("SELECT key, report_id FROM marketplace_finance_line "
+                            "WHERE account_id = %s AND key = ANY(%s)", [self.id, list(keys)])
+        return dict(self.env.cr.fetchall())
 
     def _finance_orders(self, refs):
         """{order_ref: sale order id} of this account."""

@@ -518,7 +518,7 @@ class YandexFinance:
         return f.FinanceReport(
             key=f"ym:realization:{campaign}:{year}-{month:02d}", kind="realization", date_from=first,
             date_to=_month_start(first, 1) - timedelta(days=1), number=f"{campaign}/{year}-{month:02d}",
-            to_pay=Decimal(0), totals=totals, raw={"campaign": campaign, "sheets": sheets})
+            to_pay=Decimal(0), totals=totals, raw={"campaign": campaign, "sheets": sheets}, booked=False)
 
     # --- generate, poll, download ---------------------------------------------------------
     def _report(self, path, body):
