@@ -326,3 +326,58 @@ def test_a_row_of_zeros_is_kept_and_a_row_without_id_is_an_error():
     assert line.component == "row" and line.amount == 0 and line.key == "wb:5:row"
     with pytest.raises(o.PayloadError):
         wbf.parse_row({"reportId": 7})
+
+
+def test_parsed_signs_of_a_sale_a_return_and_a_leg_back():
+    sale = {"rrdId": 11, "reportId": 7, "docTypeName": "Продажа", "sellerOperName": "Продажа", "quantity": 1,
+            "rrDate": "2026-11-18", "currency": "RUB", "orderId": 3847201001, "nmId": 180000037,
+            "vendorCode": "A-1", "sku": "4600000000017",
+            # WB funds its discount: it pays out more than the sale (remuneration below zero)
+            "retailAmount": "900", "forPay": "905.5", "acquiringFee": "13.5", "vwNds": "3.1"}
+    lines = {line.component: line for line in wbf.parse_row(sale)}
+    assert lines["retailAmount"].amount == 900 and lines["retailAmount"].quantity == 1
+    assert lines["remuneration"].amount == Decimal("19.0") and lines["remuneration"].vat_amount == Decimal("-3.1")
+    assert lines["acquiringFee"].amount == Decimal("-13.5")
+    assert sum(line.amount for line in lines.values()) == Decimal("905.5")
+    assert lines["retailAmount"].order_ref == "3847201001" and lines["retailAmount"].product_ref == "180000037"
+    back = dict(sale, rrdId=12, docTypeName="Возврат", sellerOperName="Возврат")
+    lines = {line.component: line for line in wbf.parse_row(back)}
+    assert lines["retailAmount"].amount == -900 and lines["retailAmount"].quantity == -1
+    assert lines["retailAmount"].category == f.RETURN
+    assert sum(line.amount for line in lines.values()) == Decimal("-905.5")
+    leg = {"rrdId": 13, "reportId": 7, "docTypeName": "", "sellerOperName": "Логистика", "rrDate": "2026-11-19",
+           "deliveryService": "50", "bonusTypeName": "От клиента при возврате", "orderId": 0}
+    [line] = wbf.parse_row(leg)
+    assert (line.component, line.category, line.amount, line.order_ref) == (
+        "returnDeliveryService", f.RETURN_LOGISTICS, Decimal(-50), "")
+
+
+def test_rows_of_a_report_the_list_does_not_give(emu, clock):
+    settle(emu, 3)
+    emu.rewrite_responses("wildberries", LIST, lambda body: [] if isinstance(body, list) else body)
+    fetched = adapter(emu, clock).fetch_finance(*WEEK)
+    [report] = fetched.reports
+    assert report.raw == {"rows_only": True} and report.totals == {}
+    assert report.to_pay == report_sums(fetched)[report.key]
+    assert not lines_of(fetched, category=f.PAYOUT)
+
+
+def test_control_over_http(emu, clock):
+    import requests
+    app = emu.wildberries
+    created = app.add_orders(3, created_at=SOLD - timedelta(days=2))
+    url = emu.url + "/_emulator/finance"
+    answer = requests.post(url, json={"marketplace": "wildberries", "action": "settle",
+                                      "options": {"orders": created, "sold_at": SOLD.isoformat()}}, timeout=5).json()
+    assert answer["orders"] == created and len(answer["reports"]) == 1
+    # settling the same tasks again sells nothing twice
+    again = requests.post(url, json={"marketplace": "wildberries", "action": "settle",
+                                     "options": {"orders": created, "sold_at": SOLD.isoformat()}}, timeout=5).json()
+    assert again["orders"] == [] and again["reports"] == []
+    record = requests.post(url, json={"marketplace": "wildberries", "action": "inject",
+                                      "options": {"kind": "payout_short"}}, timeout=5).json()
+    assert record == {"kind": "payout_short", "report": answer["reports"][0]["reportId"], "amount": "0.01"}
+    assert app.finance_injected == [record]
+    fetched = adapter(emu, clock).fetch_finance(*WEEK)
+    [report] = fetched.reports
+    assert report.to_pay == report_sums(fetched)[report.key] - Decimal("0.01")

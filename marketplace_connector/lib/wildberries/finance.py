@@ -35,10 +35,12 @@ amounts as positive magnitudes; the direction of the goods amounts comes from ``
 (subtracted; a negative one — a correction in the seller's favour — adds):
 
 * goods (``docTypeName`` Продажа / Возврат, or any row with ``retailAmount``/``forPay``):
-  ``retailAmount`` ± the sale («Вайлдберриз реализовал Товар (Пр)»); ``remuneration`` ∓
-  (``retailAmount − forPay − acquiringFee``), WB's remuneration, derived as the finance README
-  1.4 says (it can be negative when WB funds its СПП discount; its VAT ``vwNds`` rides on it);
-  ``acquiringFee`` ∓ the payment-acceptance fee.  DECISION: acquiring is *inside*
+  ``retailAmount`` ± the sale («Вайлдберриз реализовал Товар (Пр)»; ``quantity`` ± the row's);
+  ``remuneration`` ∓ (``retailAmount − forPay − acquiringFee``), WB's remuneration, derived as
+  the finance README 1.4 says (it can be negative when WB funds its СПП discount); its
+  ``vat_amount`` is the VAT WB states on its remuneration (``vwNds``), signed as a charge —
+  ⚠ WB's own ``vw + vwNds`` need not equal the derived amount; ``acquiringFee`` ∓ the
+  payment-acceptance fee.  DECISION: acquiring is *inside*
   ``retailAmount − forPay`` — the cabinet's «Итого к оплате» adds ``forPay`` and never subtracts
   ``acquiringFee`` again — so it is split out of the difference, and the three add up to
   ``± forPay`` exactly;
@@ -58,6 +60,7 @@ Payouts: WB's report states what it pays for the report (``bankPaymentSum``, «�
 (component ``bankPaymentSum``, row ``wb:report:<reportId>``) of that amount, for the
 reconciliation to match with the bank statement and against the rows.
 
+``date``: the row's ``rrDate`` (the operation's day), at midnight Moscow time.
 Categories: :data:`DEFAULT_CATEGORIES`, keyed by (``sellerOperName``, component), the seed of
 the table the accountant edits; an operation it does not list gives category ``""``.
 ``correction``: the operations that correct earlier ones (Коррекция…, Корректировка…,
@@ -362,7 +365,8 @@ class WildberriesFinance:
     def fetch_finance(self, date_from, date_to, period="weekly", categories=None, **options):
         """The realization reports of [date_from, date_to] (Moscow dates): see the module doc.
         ``period``: ``weekly`` (default) or ``daily``; ``categories``: a table like
-        :data:`DEFAULT_CATEGORIES` to use instead of it."""
+        :data:`DEFAULT_CATEGORIES` to use instead of it (the accountant's).  Other options
+        (another marketplace's) are ignored."""
         if period not in PERIODS:
             raise ValueError(f"Wildberries finance reports are weekly or daily, not {period!r}")
         if isinstance(date_from, datetime):
@@ -385,7 +389,8 @@ class WildberriesFinance:
             result.reports.append(report)
             result.lines.append(payout_line(report))
         for key, (raw, lines) in orphans.items():
-            result.reports.append(self._orphan_report(key, raw, lines, period))
+            if key not in reports:  # (a later slice's list may have given it after all)
+                result.reports.append(self._orphan_report(key, raw, lines, period))
         return result
 
     @staticmethod

@@ -141,15 +141,17 @@ class WildberriesFinance:
 
     def finance_settle(self, orders=None, count=None, returns=0, period="weekly", sold_at=None, services=True):
         """Tasks delivered and put into the report of the period of ``sold_at`` (default now):
-        ``orders`` (ids) or the first ``count`` tasks not settled yet (all of them by default);
-        the last ``returns`` of them come back after the sale.  Answer: the reports touched
+        ``orders`` (ids; those settled already are passed over) or the first ``count`` tasks not
+        settled yet (all of them by default); the last ``returns`` of them come back after the
+        sale.  Answer: the reports touched
         ``[{reportId, dateFrom, dateTo}]`` and the tasks settled."""
         assert period in ("weekly", "daily"), period
         moment = _moment(sold_at)
         if orders is None:
             pending = [k for k in self.orders if k not in self.finance_settled and k not in self.finance_missing]
             orders = pending if count is None else pending[:int(count)]
-        orders = [str(o) for o in orders]
+        # a task is sold once: settling it again adds nothing
+        orders = [str(o) for o in orders if str(o) not in self.finance_settled]
         touched = {}
         for i, ident in enumerate(orders):
             task = self.orders[ident]
