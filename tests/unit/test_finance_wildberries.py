@@ -113,6 +113,47 @@ def test_settled_week_adds_up_and_sales_are_the_tasks_prices(emu, clock):
     assert clock() - started >= 2 * 60
 
 
+def test_refused_tasks_cost_both_ways_and_sell_nothing(emu, clock):
+    app = emu.wildberries
+    answer = settle(emu, 5, refused=2)
+    assert len(answer["refused"]) == 2
+    fetched = adapter(emu, clock).fetch_finance(*WEEK)
+    sold = {line.order_ref for line in lines_of(fetched, category=f.SALE)}
+    for ident in answer["refused"]:
+        assert app.orders[ident]["wbStatus"] == "canceled_by_client" and ident not in sold
+        legs = sorted(line.category for line in lines_of(fetched, order_ref=ident))
+        assert legs == [f.LOGISTICS, f.RETURN_LOGISTICS]
+    [report] = fetched.reports
+    assert f.money(report_sums(fetched)[report.key]) == report.to_pay
+
+
+def test_list_pages_by_offset(emu, clock):
+    for day in range(16, 21):
+        settle(emu, 1, period="daily", sold_at=datetime(2026, 11, day, 12, 0, tzinfo=MSK))
+    ad = adapter(emu, clock)
+    ad.list_page = 2
+    fetched = ad.fetch_finance(date(2026, 11, 16), date(2026, 11, 20), period="daily")
+    assert len(fetched.reports) == 5
+    assert [r.body["offset"] for r in emu.requests_to("wildberries", LIST)] == [0, 2, 4]
+    sums = report_sums(fetched)
+    assert all(f.money(sums[r.key]) == r.to_pay for r in fetched.reports)
+
+
+def test_order_ref_is_the_external_id_of_the_order_import(emu, clock):
+    settle(emu, 8)
+    ad = adapter(emu, clock)
+    orders = {order.external_id: order for order in ad.fetch_orders(SOLD - timedelta(days=3), SOLD)
+              if isinstance(order, o.Order)}
+    fetched = ad.fetch_finance(*WEEK)
+    sales = lines_of(fetched, category=f.SALE)
+    assert len(sales) == 8
+    for line in sales:
+        order = orders[line.order_ref]
+        assert order.state == o.DELIVERED
+        assert line.amount == order.lines[0].price and line.offer == order.lines[0].offer_code
+        assert line.currency == order.currency
+
+
 def test_second_read_gives_the_same_keys(emu, clock):
     settle(emu, 6, returns=1)
     ad = adapter(emu, clock)

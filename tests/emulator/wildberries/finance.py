@@ -21,7 +21,8 @@ settled, a sale row (``Продажа``: ``retailAmount`` = the task's ``convert
 basis the order import takes as revenue by default —, WB's remuneration, acquiring, ``forPay``)
 and its logistics row (``Логистика``, "К клиенту при продаже"); for a task returned after the
 sale, a return row (``Возврат``, the same amounts) and the return leg (``Логистика``, "От
-клиента при возврате"); once per report the account's own charges: storage (``Хранение``),
+клиента при возврате"); for a task refused at the pick-up point, the two legs and no sale;
+once per report the account's own charges: storage (``Хранение``),
 acceptance (``Обработка товара``), a fine (``Штраф``), a deduction (``Удержание``, WB's
 promotion), a correction of logistics (``Коррекция логистики``, in the seller's favour), the
 loyalty discount compensation and participation, a change of the payout term.  The list's
@@ -106,7 +107,7 @@ class WildberriesFinance:
         #: what "inject" did, in order (dicts: kind, and what it touched)
         self.finance_injected = []
         #: task id -> {"report", "amount" (retailAmount), "remuneration", "acquiring", "for_pay",
-        #: "returned", "sale_rrd", "logistics_rrd"}
+        #: "returned", "refused", "sale_rrd", "logistics_rrd", "logistics"}
         self.finance_settled = {}
         #: tasks delivered whose sale no report has (``missing_sale``): never settled later
         self.finance_missing = set()
@@ -139,12 +140,16 @@ class WildberriesFinance:
         self.finance_missing.clear()
         self._finance_calls.clear()
 
-    def finance_settle(self, orders=None, count=None, returns=0, period="weekly", sold_at=None, services=True):
+    def finance_settle(self, orders=None, count=None, returns=0, refused=0, period="weekly", sold_at=None,
+                       services=True):
         """Tasks delivered and put into the report of the period of ``sold_at`` (default now):
         ``orders`` (ids; those settled already are passed over) or the first ``count`` tasks not
         settled yet (all of them by default); the last ``returns`` of them come back after the
-        sale.  Answer: the reports touched
-        ``[{reportId, dateFrom, dateTo}]`` and the tasks settled."""
+        sale (the task API still says ``sold``: it does not follow the goods after the sale);
+        the first ``refused`` of them are refused by the buyer at the pick-up point instead
+        (the task becomes ``canceled_by_client``, the order import's *returned*): no sale, the
+        logistics both ways.  Answer: the reports touched ``[{reportId, dateFrom, dateTo}]``
+        and the tasks settled, returned, refused."""
         assert period in ("weekly", "daily"), period
         moment = _moment(sold_at)
         if orders is None:
@@ -155,9 +160,13 @@ class WildberriesFinance:
         touched = {}
         for i, ident in enumerate(orders):
             task = self.orders[ident]
-            self.set_state(ident, "delivered")
             report = self._report_for(period, moment, task)
             touched[report["id"]] = report
+            if i < int(refused):
+                self.set_state(ident, "returned")
+                self._refuse_task(report, task, moment)
+                continue
+            self.set_state(ident, "delivered")
             returned = i >= len(orders) - int(returns)
             self._settle_task(report, task, moment, returned)
         if services:
@@ -166,7 +175,8 @@ class WildberriesFinance:
                     self._account_charges(report, moment)
         return {"reports": [{"reportId": r["id"], "dateFrom": r["dateFrom"].isoformat(),
                              "dateTo": r["dateTo"].isoformat()} for r in touched.values()],
-                "orders": orders, "returned": orders[len(orders) - int(returns):] if returns else []}
+                "orders": orders, "returned": orders[len(orders) - int(returns):] if returns else [],
+                "refused": orders[:int(refused)]}
 
     def finance_inject(self, kind, order=None, amount=None, report=None, period="weekly", sold_at=None):
         """One error of ``kind`` (see the module docstring); the record is returned and kept."""
@@ -263,7 +273,7 @@ class WildberriesFinance:
                      acquiringFee=acquiring, ppvzSalesCommission=vw, vw=vw, vwNds=gross - vw, quantity=1,
                      commissionPercent=float(pct))
         sale = self._row(report, "Продажа", moment, task, doc="Продажа", **goods)
-        tariff = _m(Decimal(38 + int(task["id"]) % 90) + Decimal(int(task["id"]) % 100) / 100)
+        tariff = self._tariff(task)
         logistics = self._row(report, "Логистика", moment, task, deliveryService=tariff, deliveryAmount=1,
                               bonusTypeName="К клиенту при продаже")
         report["rows"] += [sale, logistics]
@@ -274,14 +284,32 @@ class WildberriesFinance:
                                             returnAmount=1, bonusTypeName="От клиента при возврате"))
         self.finance_settled[str(task["id"])] = {
             "report": report["id"], "amount": retail, "remuneration": remuneration, "acquiring": acquiring,
-            "for_pay": for_pay, "returned": returned, "sale_rrd": sale["rrdId"], "logistics_rrd": logistics["rrdId"],
-            "logistics": tariff}
+            "for_pay": for_pay, "returned": returned, "refused": False, "sale_rrd": sale["rrdId"],
+            "logistics_rrd": logistics["rrdId"], "logistics": tariff}
+
+    def _refuse_task(self, report, task, moment):
+        """Refused at the pick-up point: WB charges the way there and the way back, sells nothing."""
+        there = self._row(report, "Логистика", moment, task, deliveryService=self._tariff(task), deliveryAmount=1,
+                          bonusTypeName="К клиенту при продаже")
+        back = self._row(report, "Логистика", moment, task, deliveryService=_m("50"), returnAmount=1,
+                         bonusTypeName="От клиента при отмене")
+        report["rows"] += [there, back]
+        self.finance_settled[str(task["id"])] = {
+            "report": report["id"], "amount": ZERO, "remuneration": ZERO, "acquiring": ZERO, "for_pay": ZERO,
+            "returned": True, "refused": True, "sale_rrd": None, "logistics_rrd": there["rrdId"],
+            "logistics": Decimal(there["deliveryService"])}
+
+    @staticmethod
+    def _tariff(task):
+        """The logistics to the buyer of a task (from its id: the same every run)."""
+        return _m(Decimal(38 + int(task["id"]) % 90) + Decimal(int(task["id"]) % 100) / 100)
 
     def _account_charges(self, report, moment):
         """The charges of the account, once a report: storage, acceptance, a fine, a deduction,
         a correction of logistics, loyalty, a change of the payout term."""
         report["services"] = True
-        tasks = [self.orders[k] for k, e in self.finance_settled.items() if e["report"] == report["id"]]
+        tasks = [self.orders[k] for k, e in self.finance_settled.items()
+                 if e["report"] == report["id"] and not e["refused"]]
         some = tasks[0] if tasks else None
         rows = [
             self._row(report, "Хранение", moment, None, paidStorage=_m("1264.73")),
