@@ -422,3 +422,14 @@ def test_control_over_http(emu, clock):
     fetched = adapter(emu, clock).fetch_finance(*WEEK)
     [report] = fetched.reports
     assert report.to_pay == report_sums(fetched)[report.key] - Decimal("0.01")
+
+
+def test_a_report_owing_money_has_no_payout(emu, clock):
+    # nothing sold: the account's charges alone, «Итого к оплате» below zero
+    app = emu.wildberries
+    app.finance_control("inject", kind="unknown_operation", sold_at=SOLD.isoformat(), amount="500")
+    fetched = adapter(emu, clock).fetch_finance(*WEEK)
+    [report] = fetched.reports
+    assert report.to_pay == Decimal("-500")
+    assert not lines_of(fetched, category=f.PAYOUT)
+    assert report_sums(fetched)[report.key] == report.to_pay

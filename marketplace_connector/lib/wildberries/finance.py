@@ -58,7 +58,8 @@ cashbackCommissionChangeSum + cashbackDiscountSum + paymentSchedule`` = ``bankPa
 Payouts: WB's report states what it pays for the report (``bankPaymentSum``, «Итого к
 оплате») but carries no bank transfer; each report gives one line of category ``payout``
 (component ``bankPaymentSum``, row ``wb:report:<reportId>``) of that amount, for the
-reconciliation to match with the bank statement and against the rows.
+reconciliation to match with the bank statement and against the rows; a report whose total is
+not positive (the seller owes WB: it is carried to the next payment) gives none.
 
 ``date``: the row's ``rrDate`` (the operation's day), at midnight Moscow time.
 Categories: :data:`DEFAULT_CATEGORIES`, keyed by (``sellerOperName``, component), the seed of
@@ -387,7 +388,8 @@ class WildberriesFinance:
                 self._take_row(raw, result, reports, seen_rows, orphans, categories)
         for key, report in reports.items():
             result.reports.append(report)
-            result.lines.append(payout_line(report))
+            if report.to_pay > 0:
+                result.lines.append(payout_line(report))
         for key, (raw, lines) in orphans.items():
             if key not in reports:  # (a later slice's list may have given it after all)
                 result.reports.append(self._orphan_report(key, raw, lines, period))
