@@ -127,6 +127,17 @@ def test_refused_tasks_cost_both_ways_and_sell_nothing(emu, clock):
     assert f.money(report_sums(fetched)[report.key]) == report.to_pay
 
 
+def test_lost_tasks_are_compensated_at_their_price(emu, clock):
+    app = emu.wildberries
+    answer = settle(emu, 4, lost=1)
+    [ident] = answer["lost"]
+    fetched = adapter(emu, clock).fetch_finance(*WEEK)
+    [line] = lines_of(fetched, order_ref=ident)
+    assert line.category == f.COMPENSATION and line.operation == "Компенсация потерянного товара"
+    assert line.amount == Decimal(app.orders[ident]["convertedPrice"]) / 100
+    assert ident not in {line.order_ref for line in lines_of(fetched, category=f.SALE)}
+
+
 def test_list_pages_by_offset(emu, clock):
     for day in range(16, 21):
         settle(emu, 1, period="daily", sold_at=datetime(2026, 11, day, 12, 0, tzinfo=MSK))

@@ -21,7 +21,8 @@ settled, a sale row (``Продажа``: ``retailAmount`` = the task's ``convert
 basis the order import takes as revenue by default —, WB's remuneration, acquiring, ``forPay``)
 and its logistics row (``Логистика``, "К клиенту при продаже"); for a task returned after the
 sale, a return row (``Возврат``, the same amounts) and the return leg (``Логистика``, "От
-клиента при возврате"); for a task refused at the pick-up point, the two legs and no sale;
+клиента при возврате"); for a task refused at the pick-up point, the two legs and no sale; for
+a task WB lost, its compensation (``Компенсация потерянного товара``);
 once per report the account's own charges: storage (``Хранение``),
 acceptance (``Обработка товара``), a fine (``Штраф``), a deduction (``Удержание``, WB's
 promotion), a correction of logistics (``Коррекция логистики``, in the seller's favour), the
@@ -107,7 +108,7 @@ class WildberriesFinance:
         #: what "inject" did, in order (dicts: kind, and what it touched)
         self.finance_injected = []
         #: task id -> {"report", "amount" (retailAmount), "remuneration", "acquiring", "for_pay",
-        #: "returned", "refused", "sale_rrd", "logistics_rrd", "logistics"}
+        #: "kind" (sold, refused, lost), "returned", "sale_rrd", "logistics_rrd", "logistics"}
         self.finance_settled = {}
         #: tasks delivered whose sale no report has (``missing_sale``): never settled later
         self.finance_missing = set()
@@ -140,7 +141,7 @@ class WildberriesFinance:
         self.finance_missing.clear()
         self._finance_calls.clear()
 
-    def finance_settle(self, orders=None, count=None, returns=0, refused=0, period="weekly", sold_at=None,
+    def finance_settle(self, orders=None, count=None, returns=0, refused=0, lost=0, period="weekly", sold_at=None,
                        services=True):
         """Tasks delivered and put into the report of the period of ``sold_at`` (default now):
         ``orders`` (ids; those settled already are passed over) or the first ``count`` tasks not
@@ -148,8 +149,10 @@ class WildberriesFinance:
         sale (the task API still says ``sold``: it does not follow the goods after the sale);
         the first ``refused`` of them are refused by the buyer at the pick-up point instead
         (the task becomes ``canceled_by_client``, the order import's *returned*): no sale, the
-        logistics both ways.  Answer: the reports touched ``[{reportId, dateFrom, dateTo}]``
-        and the tasks settled, returned, refused."""
+        logistics both ways; the next ``lost`` of them are lost by WB on the way (the task stays
+        shipped: WB's task API has no word for it) and compensated at their price
+        (``Компенсация потерянного товара``).  Answer: the reports touched ``[{reportId,
+        dateFrom, dateTo}]`` and the tasks settled, returned, refused, lost."""
         assert period in ("weekly", "daily"), period
         moment = _moment(sold_at)
         if orders is None:
@@ -166,6 +169,10 @@ class WildberriesFinance:
                 self.set_state(ident, "returned")
                 self._refuse_task(report, task, moment)
                 continue
+            if i < int(refused) + int(lost):
+                self.set_state(ident, "shipped")
+                self._compensate_task(report, task, moment)
+                continue
             self.set_state(ident, "delivered")
             returned = i >= len(orders) - int(returns)
             self._settle_task(report, task, moment, returned)
@@ -176,7 +183,7 @@ class WildberriesFinance:
         return {"reports": [{"reportId": r["id"], "dateFrom": r["dateFrom"].isoformat(),
                              "dateTo": r["dateTo"].isoformat()} for r in touched.values()],
                 "orders": orders, "returned": orders[len(orders) - int(returns):] if returns else [],
-                "refused": orders[:int(refused)]}
+                "refused": orders[:int(refused)], "lost": orders[int(refused):int(refused) + int(lost)]}
 
     def finance_inject(self, kind, order=None, amount=None, report=None, period="weekly", sold_at=None):
         """One error of ``kind`` (see the module docstring); the record is returned and kept."""
@@ -227,7 +234,7 @@ class WildberriesFinance:
     # --- building reports -----------------------------------------------------------------
     def _settled_entry(self, order):
         if order is None:
-            order = next(k for k, e in self.finance_settled.items() if not e["returned"])
+            order = next(k for k, e in self.finance_settled.items() if e["kind"] == "sold" and not e["returned"])
         entry = dict(self.finance_settled[str(order)])
         entry["order"] = str(order)
         return entry
@@ -284,7 +291,7 @@ class WildberriesFinance:
                                             returnAmount=1, bonusTypeName="От клиента при возврате"))
         self.finance_settled[str(task["id"])] = {
             "report": report["id"], "amount": retail, "remuneration": remuneration, "acquiring": acquiring,
-            "for_pay": for_pay, "returned": returned, "refused": False, "sale_rrd": sale["rrdId"],
+            "for_pay": for_pay, "kind": "sold", "returned": returned, "sale_rrd": sale["rrdId"],
             "logistics_rrd": logistics["rrdId"], "logistics": tariff}
 
     def _refuse_task(self, report, task, moment):
@@ -296,8 +303,19 @@ class WildberriesFinance:
         report["rows"] += [there, back]
         self.finance_settled[str(task["id"])] = {
             "report": report["id"], "amount": ZERO, "remuneration": ZERO, "acquiring": ZERO, "for_pay": ZERO,
-            "returned": True, "refused": True, "sale_rrd": None, "logistics_rrd": there["rrdId"],
+            "kind": "refused", "returned": False, "sale_rrd": None, "logistics_rrd": there["rrdId"],
             "logistics": Decimal(there["deliveryService"])}
+
+    def _compensate_task(self, report, task, moment):
+        """Lost by WB: compensated at the task's price (⚠ the amount WB pays is its own rule)."""
+        _, retail = self._unit_prices(task)
+        row = self._row(report, "Компенсация потерянного товара", moment, task, doc="Продажа", retailAmount=retail,
+                        forPay=retail, quantity=1)
+        report["rows"].append(row)
+        self.finance_settled[str(task["id"])] = {
+            "report": report["id"], "amount": retail, "remuneration": ZERO, "acquiring": ZERO, "for_pay": retail,
+            "kind": "lost", "returned": False, "sale_rrd": row["rrdId"], "logistics_rrd": None,
+            "logistics": ZERO}
 
     @staticmethod
     def _tariff(task):
@@ -309,7 +327,7 @@ class WildberriesFinance:
         a correction of logistics, loyalty, a change of the payout term."""
         report["services"] = True
         tasks = [self.orders[k] for k, e in self.finance_settled.items()
-                 if e["report"] == report["id"] and not e["refused"]]
+                 if e["report"] == report["id"] and e["kind"] == "sold"]
         some = tasks[0] if tasks else None
         rows = [
             self._row(report, "Хранение", moment, None, paidStorage=_m("1264.73")),
