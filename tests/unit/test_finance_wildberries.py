@@ -104,7 +104,8 @@ def test_settled_week_adds_up_and_sales_are_the_tasks_prices(emu, clock):
         assert acquiring.amount == -entry["acquiring"] and acquiring.category == f.ACQUIRING
     # every category of the account's charges is there
     categories = {line.category for line in fetched.lines}
-    assert {f.LOGISTICS, f.RETURN_LOGISTICS, f.STORAGE, f.ACCEPTANCE, f.PENALTY, f.OTHER, f.LOYALTY} <= categories
+    assert {f.LOGISTICS, f.RETURN_LOGISTICS, f.STORAGE, f.ACCEPTANCE, f.PENALTY, f.ADVERTISING, f.OTHER,
+            f.LOYALTY} <= categories
     assert "" not in categories
     # one list call, one page of rows and its 204, a minute apart (on the fake clock)
     calls = emu.requests_to("wildberries")
@@ -369,6 +370,11 @@ def test_every_category_of_the_table_is_a_category():
     assert wbf.category_of("Продажа", "retailAmount") == f.SALE
     assert wbf.category_of("Логистика", "returnDeliveryService") == f.RETURN_LOGISTICS
     assert wbf.category_of("Что-то новое", "deduction") == ""
+    promotion = {"rrdId": 9, "reportId": 7, "sellerOperName": "Удержание", "rrDate": "2026-11-18",
+                 "deduction": "635.4", "bonusTypeName": "Оказание услуг «WB.Продвижение»"}
+    [line] = wbf.parse_row(promotion)
+    assert (line.component, line.category, line.amount) == ("advertisingDeduction", f.ADVERTISING,
+                                                           Decimal("-635.4"))
 
 
 def test_a_row_of_zeros_is_kept_and_a_row_without_id_is_an_error():
@@ -376,6 +382,7 @@ def test_a_row_of_zeros_is_kept_and_a_row_without_id_is_an_error():
            "rrDate": "2026-11-18", "ppvzReward": "12.5", "currency": "RUB"}
     [line] = wbf.parse_row(row)
     assert line.component == "row" and line.amount == 0 and line.key == "wb:5:row"
+    assert line.category == f.COMMISSION
     with pytest.raises(o.PayloadError):
         wbf.parse_row({"reportId": 7})
 
