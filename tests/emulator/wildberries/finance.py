@@ -190,7 +190,9 @@ class WildberriesFinance:
         record = {"kind": kind}
         if kind == "missing_sale":
             ident = str(order) if order is not None else next(
-                k for k in self.orders if k not in self.finance_settled and k not in self.finance_missing)
+                (k for k in self.orders if k not in self.finance_settled and k not in self.finance_missing), None)
+            if ident is None:
+                raise ValueError("missing_sale: every task is settled already (add_orders first)")
             self.set_state(ident, "delivered")
             self.finance_missing.add(ident)
             record.update(order=ident)
@@ -234,7 +236,10 @@ class WildberriesFinance:
     # --- building reports -----------------------------------------------------------------
     def _settled_entry(self, order):
         if order is None:
-            order = next(k for k, e in self.finance_settled.items() if e["kind"] == "sold" and not e["returned"])
+            order = next((k for k, e in self.finance_settled.items() if e["kind"] == "sold" and not e["returned"]),
+                         None)
+            if order is None:
+                raise ValueError("no task sold and kept in a report yet (settle first)")
         entry = dict(self.finance_settled[str(order)])
         entry["order"] = str(order)
         return entry
