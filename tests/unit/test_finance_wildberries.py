@@ -451,3 +451,15 @@ def test_a_report_owing_money_has_no_payout(emu, clock):
     assert report.to_pay == Decimal("-500")
     assert not lines_of(fetched, category=f.PAYOUT)
     assert report_sums(fetched)[report.key] == report.to_pay
+
+
+def test_a_seller_abroad_gets_reports_in_its_currency(emu, clock):
+    app = emu.wildberries
+    created = app.add_orders(3, created_at=SOLD - timedelta(days=2), currency="KZT")
+    app.finance_control("settle", orders=created, sold_at=SOLD.isoformat())
+    fetched = adapter(emu, clock).fetch_finance(*WEEK)
+    [report] = fetched.reports
+    assert report.currency == "KZT" and {line.currency for line in fetched.lines} == {"KZT"}
+    for line in lines_of(fetched, category=f.SALE):
+        assert line.amount == Decimal(app.orders[line.order_ref]["convertedPrice"]) / 100
+    assert f.money(report_sums(fetched)[report.key]) == report.to_pay
