@@ -27,6 +27,8 @@ payloads beside it:
 * :mod:`.prices` — ``export_prices`` (upload tasks read back) and ``fetch_tariffs``.
 * :mod:`.labels` — ``fetch_labels``: stickers of assembly tasks.
 * :mod:`.stocks` — ``push_stocks`` (seller warehouses) and ``fetch_fbo_stocks`` (WB's).
+* :mod:`.finance` — ``fetch_finance``: the realization reports (finance API v1, one request a
+  minute), each row as finance lines with a default category (``DEFAULT_CATEGORIES``).
 
 A new capability (stocks, prices, shipments, labels) is a module of its own whose mixin is
 added to :class:`WildberriesAdapter` below.
@@ -34,6 +36,7 @@ added to :class:`WildberriesAdapter` below.
 from .shipments import WildberriesShipments  # lifecycle: shipments, delivery statuses, cancellations
 from .catalog import WildberriesCatalog, parse_card
 from .client import HOSTS, WildberriesClient
+from .finance import WildberriesFinance
 from .labels import WildberriesLabels
 from .stocks import WildberriesStocks
 from .orders import (
@@ -54,7 +57,7 @@ from .orders import (  # noqa: F401
 )
 
 
-class WildberriesAdapter(WildberriesOrders, WildberriesCatalog, WildberriesStocks, WildberriesLabels, WildberriesShipments, WildberriesPrices, WildberriesClient):
+class WildberriesAdapter(WildberriesOrders, WildberriesCatalog, WildberriesStocks, WildberriesLabels, WildberriesShipments, WildberriesPrices, WildberriesFinance, WildberriesClient):
     """One Wildberries seller account: the shared client and a mixin per capability (the
     mixins come first, so that their methods stand in for the :class:`~..base.Adapter` stubs)."""
 

@@ -23,6 +23,8 @@ HOSTS = {
     "prices": "https://discounts-prices-api.wildberries.ru",
     # stocks: the FBO stock report
     "statistics": "https://statistics-api.wildberries.ru",
+    # finance: the realization reports
+    "finance": "https://finance-api.wildberries.ru",
 }
 
 _BARCODE = re.compile(r"^[0-9A-Za-z-]{1,64}$")

@@ -31,6 +31,9 @@ routes:
 * :mod:`.general` — ``/ping`` and the seller's information (``01-general.yaml``);
 * :mod:`.prices` — prices and discounts (upload tasks), the commissions.
 * :mod:`.stocks` — stocks sent to the seller's warehouses and WB's FBO stock report.
+* :mod:`.finance` — the realization reports of the account's own tasks (finance API v1, newer
+  than the spec file: schemas in :mod:`.finance_spec`, from WB's current spec), with errors on
+  demand (``finance_control``).
 
 A new capability (stocks, prices...) is a module of its own whose mixin is added to
 :class:`WildberriesApp` below, its ``install_...`` called from the constructor.
@@ -39,6 +42,7 @@ Test knobs: ``repeat_cursor`` (the paged lists answer the cursor they were given
 API) and ``retry_hint`` (the ``X-Ratelimit-Retry`` of the 429 answers).
 """
 from .catalog import WildberriesCatalog
+from .finance import WildberriesFinance
 from .core import WildberriesCore
 from .general import WildberriesGeneral
 from .labels import WildberriesLabels
@@ -51,7 +55,7 @@ from .stocks import WildberriesStocks
 
 
 class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, WildberriesStocks,
-                     WildberriesLabels, WildberriesShipments, WildberriesPrices, WildberriesCore):
+                     WildberriesLabels, WildberriesShipments, WildberriesPrices, WildberriesFinance, WildberriesCore):
     """The Wildberries emulation: the core and a mixin per capability."""
 
     def __init__(self, emulator):
@@ -63,3 +67,4 @@ class WildberriesApp(WildberriesOrders, WildberriesCatalog, WildberriesGeneral, 
         self.install_shipments()
         self.install_labels()
         self.install_stocks()
+        self.install_finance()
