@@ -69,8 +69,10 @@ class MarketplaceAccount(models.Model):
             return {"period": self.finance_period or "weekly"}
         return {}
 
-    def _finance_import(self, date_from, date_to):
-        """Read the reports of [date_from, date_to] and keep them; returns a summary dict."""
+    def _finance_import(self, date_from, date_to, **transport_kwargs):
+        """Read the reports of [date_from, date_to] and keep them; returns a summary dict.
+        ``transport_kwargs``: the transport's (``sleep`` and ``clock``: how the marketplaces'
+        paces — a request a minute, a report generated every two minutes — are waited)."""
         self.ensure_one()
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (FINANCE_LOCK, self.id))
         if not self.env.cr.fetchone()[0]:
@@ -78,7 +80,8 @@ class MarketplaceAccount(models.Model):
                               self.name))
         calls = []
         try:
-            fetched = self._get_adapter(calls).fetch_finance(date_from, date_to, **self._finance_options())
+            fetched = self._get_adapter(calls, **transport_kwargs).fetch_finance(
+                date_from, date_to, **self._finance_options())
         except ApiError as exc:
             self._write_sync_log(calls, "finance")
             self._record_failure(exc.message)

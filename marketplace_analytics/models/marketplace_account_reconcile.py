@@ -150,19 +150,24 @@ class MarketplaceAccount(models.Model):
         same product's other sales of the account or, for a product sold too rarely to tell, the
         account's rate where it is one for every product (a narrow spread of rates)."""
         cr = self.env.cr
+        # a commission repeated on another row is a double charge (listed as such), counted once here
         cr.execute("""
             SELECT report_id, order_ref, coalesce(product_ref, offer, ''),
                    sum(amount) FILTER (WHERE category = 'sale'),
-                   sum(amount) FILTER (WHERE category = 'commission'),
+                   array_agg(ARRAY[operation, coalesce(component, ''), amount::text]) FILTER (
+                       WHERE category = 'commission'),
                    array_agg(id) FILTER (WHERE category = 'commission'), min(currency_id)
               FROM marketplace_finance_line
              WHERE account_id = %s AND booked AND order_ref IS NOT NULL AND category IN ('sale', 'commission')
                AND NOT correction
              GROUP BY report_id, order_ref, coalesce(product_ref, offer, '')
         """, [self.id])
-        rows = [(report_id, ref, product, sale, commission, ids, currency_id, -commission / sale)
-                for report_id, ref, product, sale, commission, ids, currency_id in cr.fetchall()
-                if sale and sale > 0 and commission]
+        rows = []
+        for report_id, ref, product, sale, charged, ids, currency_id in cr.fetchall():
+            commission = sum((Decimal(amount) for _op, _comp, amount in {tuple(c) for c in charged or ()}),
+                             Decimal(0))
+            if sale and sale > 0 and commission:
+                rows.append((report_id, ref, product, sale, commission, ids, currency_id, -commission / sale))
         if not rows:
             return []
         tol, rate_tol = self._finance_tol(), Decimal(str(self.finance_rate_tolerance or 0.0)) / 100
