@@ -40,16 +40,37 @@ class MarketplaceFinanceAccountMap(models.Model):
         create_unique_index(self.env.cr, "marketplace_finance_account_map_category_uniq", self._table,
                             ["company_id", "COALESCE(marketplace, '')", "category"])
 
-    @api.constrains("company_id", "marketplace", "category")
-    def _check_unique(self):
-        for row in self:
-            if self.search_count([("id", "!=", row.id), ("company_id", "=", row.company_id.id),
-                                  ("marketplace", "=", row.marketplace), ("category", "=", row.category)]):
-                raise ValidationError(_("The category %(category)s already has an account for this company "
-                                        "and marketplace.", category=row._category_label()))
+    @api.model_create_multi
+    def create(self, vals_list):
+        seen = set()
+        for vals in vals_list:
+            key = (vals.get("company_id") or self.env.company.id, vals.get("marketplace") or False,
+                   vals.get("category"))
+            if key in seen or self._find(*key):
+                self._raise_taken(key[2])
+            seen.add(key)
+        return super().create(vals_list)
 
-    def _category_label(self):
-        return dict(self._fields["category"]._description_selection(self.env)).get(self.category, self.category)
+    def write(self, vals):
+        if {"company_id", "marketplace", "category"} & set(vals):
+            for row in self:
+                key = (vals.get("company_id", row.company_id.id), vals.get("marketplace", row.marketplace) or False,
+                       vals.get("category", row.category))
+                if self._find(*key) - row:
+                    self._raise_taken(key[2])
+        return super().write(vals)
+
+    @api.model
+    def _find(self, company_id, marketplace, category):
+        return self.sudo().search([("company_id", "=", company_id), ("marketplace", "=", marketplace),
+                                   ("category", "=", category)]).with_env(self.env)
+
+    def _raise_taken(self, category):
+        raise ValidationError(_("The category %(category)s already has an account for this company "
+                                "and marketplace.", category=self._category_label(category)))
+
+    def _category_label(self, category):
+        return dict(self._fields["category"]._description_selection(self.env)).get(category, category)
 
     @api.model
     def _account_for(self, company, category, marketplace=False):
@@ -60,7 +81,9 @@ class MarketplaceFinanceAccountMap(models.Model):
                                    ("marketplace", "in", [marketplace, False])])
         row = rows.filtered(lambda r: r.marketplace == marketplace)[:1] or rows.filtered(
             lambda r: not r.marketplace)[:1]
-        return row.account_id if row else company._marketplace_account(CATEGORY_ROLES[category])
+        account = row.account_id if row else company._marketplace_account(CATEGORY_ROLES[category])
+        # the code of an account is the company's: read it in the company
+        return self.env["account.account"].with_company(company).browse(account.ids)
 
     @api.model
     def _ensure_defaults(self, company, overwrite=False):

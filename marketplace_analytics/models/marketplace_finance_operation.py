@@ -49,24 +49,33 @@ class MarketplaceFinanceOperation(models.Model):
         create_unique_index(self.env.cr, "marketplace_finance_operation_uniq", self._table,
                             ["marketplace", "operation", "COALESCE(component, '')"])
 
-    @api.constrains("marketplace", "operation", "component")
-    def _check_unique(self):
-        for row in self:
-            if row._find(row.marketplace, row.operation, row.component) != row:
-                raise ValidationError(_(
-                    "The operation type %(operation)s already has a row for this marketplace and component.",
-                    operation=row.operation))
-
     @api.model_create_multi
     def create(self, vals_list):
+        seen = set()
         for vals in vals_list:
             vals["component"] = vals.get("component") or False
+            key = (vals.get("marketplace"), vals.get("operation"), vals["component"] or "")
+            if key in seen or self._find(*key):
+                self._raise_taken(key[1])
+            seen.add(key)
         return super().create(vals_list)
 
     def write(self, vals):
         if "component" in vals:
             vals["component"] = vals["component"] or False
+        if {"marketplace", "operation", "component"} & set(vals):
+            for row in self:
+                key = (vals.get("marketplace", row.marketplace), vals.get("operation", row.operation),
+                       (vals["component"] if "component" in vals else row.component) or "")
+                if self._find(*key) - row:
+                    self._raise_taken(key[1])
         return super().write(vals)
+
+    def _raise_taken(self, operation):
+        # before the database's unique index refuses it, say it in words
+        raise ValidationError(_(
+            "The operation type %(operation)s already has a row for this marketplace and component.",
+            operation=operation))
 
     # --- look-up -----------------------------------------------------------------
 

@@ -87,9 +87,11 @@ class ResCompany(models.Model):
     # --- defaults ----------------------------------------------------------------
 
     def _marketplace_account(self, role):
-        """The company's account of a settlement role: its setting, else the default."""
+        """The company's account of a settlement role: its setting, else the default (read in
+        the company: an account's code is the company's)."""
         self.ensure_one()
-        return self[ACCOUNT_FIELD.format(role)] or self._marketplace_default_account(role)
+        account = self[ACCOUNT_FIELD.format(role)] or self._marketplace_default_account(role)
+        return self.env["account.account"].with_company(self).browse(account.ids)
 
     def _marketplace_journal(self):
         self.ensure_one()
