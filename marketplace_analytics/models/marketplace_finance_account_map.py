@@ -29,7 +29,7 @@ class MarketplaceFinanceAccountMap(models.Model):
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     marketplace = fields.Selection(
         MARKETPLACES, help="Leave empty for every marketplace; a row of one marketplace wins over it.")
-    category = fields.Selection(finance.CATEGORIES, required=True)
+    category = fields.Selection(list(finance.CATEGORIES), required=True)
     account_id = fields.Many2one(
         "account.account", string="Account", required=True, check_company=True, ondelete="cascade",
         help="The account the amounts of this category are booked on (the expense or income account).")

@@ -38,7 +38,7 @@ class MarketplaceFinanceOperation(models.Model):
     component = fields.Char(
         help="Which amount of the operation (e.g. the sale, the remuneration, the delivery); "
              "empty for every amount of it.")
-    category = fields.Selection(finance.CATEGORIES, help="The cost category the amounts are booked as.")
+    category = fields.Selection(list(finance.CATEGORIES), help="The cost category the amounts are booked as.")
     reviewed = fields.Boolean(
         help="An accountant checked the category. Operation types met in a report and unknown "
              "to the module arrive not reviewed and without a category.")
