@@ -11,6 +11,7 @@
     "data": [
         "security/marketplace_analytics_security.xml",
         "security/ir.model.access.csv",
+        "data/marketplace_finance_operation_data.xml",
         "views/marketplace_finance_operation_views.xml",
         "views/marketplace_finance_account_map_views.xml",
         "views/marketplace_account_views.xml",

@@ -1,4 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import importlib
+import logging
+
 import psycopg2
 
 from odoo import _, api, fields, models
@@ -9,6 +12,8 @@ from odoo.addons.marketplace_connector.lib import finance
 from odoo.addons.marketplace_connector.models.marketplace_account import MARKETPLACES
 
 from ..lib.accounting import resolve, table_key
+
+_logger = logging.getLogger(__name__)
 
 
 class MarketplaceFinanceOperation(models.Model):
@@ -40,8 +45,9 @@ class MarketplaceFinanceOperation(models.Model):
              "empty for every amount of it.")
     category = fields.Selection(list(finance.CATEGORIES), help="The cost category the amounts are booked as.")
     reviewed = fields.Boolean(
-        help="An accountant checked the category. Operation types met in a report and unknown "
-             "to the module arrive not reviewed and without a category.")
+        help="The category is known: it comes from the module's list of operation types, or an "
+             "accountant gave or checked it. Operation types met in a report and unknown to the "
+             "module arrive not reviewed and without a category.")
     note = fields.Text()
 
     def init(self):
@@ -63,6 +69,9 @@ class MarketplaceFinanceOperation(models.Model):
     def write(self, vals):
         if "component" in vals:
             vals["component"] = vals["component"] or False
+        if vals.get("category") and "reviewed" not in vals:
+            # the accountant who gives a category has reviewed the row
+            vals["reviewed"] = True
         if {"marketplace", "operation", "component"} & set(vals):
             for row in self:
                 key = (vals.get("marketplace", row.marketplace), vals.get("operation", row.operation),
@@ -125,6 +134,22 @@ class MarketplaceFinanceOperation(models.Model):
                 row.write({"category": category, "reviewed": True})
                 filled |= row
         return self.sudo().create(create) | filled
+
+    @api.model
+    def _seed_defaults(self):
+        """Seed the table from the ``DEFAULT_CATEGORIES`` of each marketplace's finance reader
+        (``marketplace_connector/lib/<marketplace>/finance.py``) that exists; run at every install
+        and update of the module, so that operation types a new version knows arrive by
+        themselves, and nothing the accountant changed moves."""
+        for marketplace, _label in MARKETPLACES:
+            try:
+                reader = importlib.import_module(f"odoo.addons.marketplace_connector.lib.{marketplace}.finance")
+            except ModuleNotFoundError:
+                continue
+            table = getattr(reader, "DEFAULT_CATEGORIES", None)
+            if table:
+                added = self._seed(marketplace, table)
+                _logger.info("%s: %d operation types seeded", marketplace, len(added))
 
     @api.model
     def _note_unknown(self, marketplace, operation, component=""):

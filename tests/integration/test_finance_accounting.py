@@ -112,6 +112,7 @@ class TestFinanceAccounting(TransactionCase):
         storage = self.Operation._find("wildberries", "Хранение").with_user(self.accountant)
         storage.write({"category": finance.OTHER})
         self.assertFalse(self.Operation._seed("wildberries", SEED))
+        self.Operation._seed_defaults()  # what an update of the module runs
         self.assertEqual(self.Operation._category_for("wildberries", "Хранение"), finance.OTHER)
         self.assertEqual(self.Operation.search_count([("marketplace", "=", "wildberries")]), len(SEED))
         # a row the import listed without a category takes the seed's category once it is known
@@ -142,8 +143,9 @@ class TestFinanceAccounting(TransactionCase):
         to_review = self.Operation.search(['|', ("reviewed", "=", False), ("category", "=", False)])
         self.assertIn(noted, to_review)
         self.assertNotIn(self.Operation._find("ozon", "OperationAgentDeliveredToCustomer"), to_review)
-        # the accountant decides; the line's category is now known
-        noted.with_user(self.accountant).write({"category": finance.OTHER, "reviewed": True})
+        # the accountant decides; the row leaves the list and the line's category is known
+        noted.with_user(self.accountant).write({"category": finance.OTHER})
+        self.assertTrue(noted.reviewed)
         self.assertEqual(self.Operation._category_for("ozon", "OperationBrandNew", "service_x"), finance.OTHER)
 
     # --- charts and accounts ---------------------------------------------------------
@@ -190,6 +192,23 @@ class TestFinanceAccounting(TransactionCase):
                          "account_id": by_code["44"].id})
         self.assertEqual(account._finance_category_account(finance.PENALTY).code, "44")
         self.assertEqual(yandex._finance_category_account(finance.PENALTY).code, "91.02")
+
+    def test_company_chooses_the_russian_chart_in_the_settings(self):
+        """A company on the generic chart, without entries, picks the Russian chart in the
+        settings: its marketplace accounts and the categories' table move to the exact accounts."""
+        company = self.new_company("ООО «Переход»", "generic_coa")
+        self.assertEqual(self.Map._account_for(company, finance.SALE).code, "400000")
+        env = self.env(context=dict(self.env.context, allowed_company_ids=[company.id]))
+        settings = env["res.config.settings"].create({})
+        self.assertIn("ru_marketplace", dict(settings._fields["chart_template"]._description_selection(env)))
+        settings.chart_template = "ru_marketplace"
+        settings.execute()
+        self.assertEqual(company.chart_template, "ru_marketplace")
+        self.assertEqual(self.Map._account_for(company, finance.SALE).code, "90.01")
+        self.assertEqual(self.Map._account_for(company, finance.STORAGE).code, "44")
+        self.assertEqual(company._marketplace_account("receivable").code, "76.01")
+        self.assertEqual(company.marketplace_goods_shipped_account_id.with_company(company).code, "45")
+        self.assertEqual(self.Map.search_count([("company_id", "=", company.id)]), len(finance.CATEGORIES))
 
     def test_russian_chart_is_not_chosen_by_itself(self):
         """The chart is offered in the settings but a Russian company without a chart does not get it."""
