@@ -248,6 +248,22 @@ class TestFinanceAccounting(TransactionCase):
         row.with_user(self.accountant).account_id = expense
         self.assertEqual(self.Map._account_for(company, finance.STORAGE), expense)
 
+    def test_views_open_for_their_users(self):
+        """The settings block, both tables and the account's Accounting page render for the
+        users who open them."""
+        settings = self.env["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("marketplace_receivable_account_id", settings)
+        for user in (self.accountant, self.marketplace_user):
+            with self.subTest(user=user.login):
+                for model in ("marketplace.finance.operation", "marketplace.finance.account.map"):
+                    views = self.env[model].with_user(user).get_views([(False, "list"), (False, "search")])
+                    self.assertIn("category", views["views"]["list"]["arch"])
+        menu = self.env.ref("marketplace_analytics.menu_marketplace_finance_operation_accounting")
+        self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(self.accountant)._visible_menu_ids())
+        form = self.env["marketplace.account"].with_user(self.marketplace_user).get_views(
+            [(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("finance_model", form)
+
     # --- marketplace accounts ----------------------------------------------------------
 
     def account_vals(self, marketplace, company):
