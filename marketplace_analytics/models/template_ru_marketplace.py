@@ -72,9 +72,14 @@ class AccountChartTemplate(models.AbstractModel):
             },
         }
 
-    def _post_load_data(self, template_code, company, template_data):
-        """Every chart loaded gives the company its marketplace accounts: the exact ones of the
-        Russian chart (which replace the previous chart's), or defaults found in the chart."""
-        super()._post_load_data(template_code, company, template_data)
-        company = company or self.env.company
-        company._marketplace_set_default_accounts(overwrite=template_code == RU_TEMPLATE)
+    def _load(self, template_code, company, install_demo):
+        """Every chart loaded gives the company its marketplace accounts: a company that moves
+        to the Russian chart gets its exact accounts (in place of the previous chart's); any
+        other load, a reload of the same chart included, fills only the empty settings."""
+        previous = company.chart_template
+        result = super()._load(template_code, company, install_demo)
+        moved_to_ru = template_code == RU_TEMPLATE and previous != RU_TEMPLATE
+        # a chart of an uninstalled module installs it and resets the environments: read anew
+        company = self.env()["res.company"].sudo().browse(company.id)
+        company._marketplace_set_default_accounts(overwrite=moved_to_ru)
+        return result

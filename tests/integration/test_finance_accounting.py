@@ -209,6 +209,13 @@ class TestFinanceAccounting(TransactionCase):
         self.assertEqual(company._marketplace_account("receivable").code, "76.01")
         self.assertEqual(company.marketplace_goods_shipped_account_id.with_company(company).code, "45")
         self.assertEqual(self.Map.search_count([("company_id", "=", company.id)]), len(finance.CATEGORIES))
+        # the accountant's choices survive a reload of the chart
+        other = company._marketplace_account("other_expense")
+        company.marketplace_selling_expense_account_id = other
+        self.Map._find(company.id, False, finance.STORAGE).account_id = other
+        env["res.config.settings"].create({}).reload_template()
+        self.assertEqual(company._marketplace_account("selling_expense"), other)
+        self.assertEqual(self.Map._account_for(company, finance.STORAGE), other)
 
     def test_russian_chart_is_not_chosen_by_itself(self):
         """The chart is offered in the settings but a Russian company without a chart does not get it."""
