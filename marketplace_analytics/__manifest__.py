@@ -2,7 +2,7 @@
 {
     "name": "Marketplace Analytics",
     "summary": "Marketplace finance reports, reconciliation into accounting, margin and KPIs",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "Marketplace Connector contributors",
@@ -11,6 +11,11 @@
     "data": [
         "security/marketplace_analytics_security.xml",
         "security/ir.model.access.csv",
+        "data/marketplace_finance_operation_data.xml",
+        "views/marketplace_finance_operation_views.xml",
+        "views/marketplace_finance_account_map_views.xml",
+        "views/marketplace_account_views.xml",
+        "views/res_config_settings_views.xml",
         "data/ir_cron_finance.xml",
         "views/marketplace_finance_report_views.xml",
         "views/marketplace_finance_line_views.xml",
@@ -21,5 +26,6 @@
         "views/marketplace_analytics_menus.xml",
         "views/marketplace_finance_menus.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "installable": True,
 }

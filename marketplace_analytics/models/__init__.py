@@ -1,3 +1,10 @@
+from . import template_ru_marketplace
+from . import ir_module_module
+from . import res_company
+from . import res_config_settings
+from . import marketplace_account
+from . import marketplace_finance_operation
+from . import marketplace_finance_account_map
 from . import marketplace_finance_report
 from . import marketplace_finance_line
 from . import marketplace_account_finance
@@ -8,3 +15,4 @@ from . import marketplace_margin_allocation
 from . import marketplace_account_margin
 from . import res_company_margin
 from . import marketplace_margin
+from . import marketplace_finance_operation_import

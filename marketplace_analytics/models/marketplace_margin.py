@@ -11,7 +11,7 @@ drills down to the rows it sums:
 * the cost of goods: the stock valuation layers of the deliveries (and returns) of the
   marketplace sale orders (Odoo's stock valuation, negative out, positive back in).
 
-``tax`` follows the company's tax regime (``res.company.margin_tax_regime``):
+``tax`` follows the company's tax regime (``res.company.tax_regime``):
 
 * ``usn6``  — 6 % of the income (sales, returns, compensations: the full sale price, not
   reduced by the marketplace's remuneration, as the tax service reads the law);
@@ -45,7 +45,7 @@ class MarketplaceMargin(models.Model):
         "stock.move": ["sale_line_id"],
         "sale.order.line": ["order_id"],
         "sale.order": ["marketplace_account_id"],
-        "res.company": ["currency_id", "margin_tax_regime", "margin_vat_rate"],
+        "res.company": ["currency_id", "tax_regime", "margin_vat_rate"],
     }
 
     source = fields.Selection([("line", "Report line"), ("allocation", "Spread charge"), ("cogs", "Cost of goods")],
@@ -99,7 +99,7 @@ class MarketplaceMargin(models.Model):
                  WHERE so.marketplace_account_id IS NOT NULL
             ), taxed AS (
                 SELECT src.*,
-                       CASE c.margin_tax_regime
+                       CASE c.tax_regime
                            WHEN 'usn6' THEN CASE WHEN src.category IN ('sale', 'return', 'compensation')
                                                  THEN -0.06 * src.amount ELSE 0 END
                            WHEN 'usn15' THEN -0.15 * src.amount
