@@ -90,12 +90,26 @@ def table_key(key):
     return key, ""
 
 
-def resolve(table, operation, component=""):
-    """The category of an operation in ``table`` {(operation, component): category}: the row of
-    the exact component wins over the row for any component (""); "" when neither exists or the
-    row has no category yet (an operation waiting for the accountant's review)."""
+#: the operation of a row that holds for a component of every operation (Ozon's
+#: ``("*", "sale_commission")``: the commission, whatever the operation)
+ANY_OPERATION = "*"
+
+
+def covering_key(table, operation, component=""):
+    """The key of the row of ``table`` that decides an operation's amount: the exact
+    (operation, component), else the component of any operation (``"*"``), else the operation
+    for any component; None when no row covers it."""
     component = component or ""
-    found = table.get((operation, component)) if component else None
-    if not found:
-        found = table.get((operation, ""))
-    return found or ""
+    keys = [(operation, component), (ANY_OPERATION, component)] if component else []
+    for key in keys + [(operation, "")]:
+        if key in table:
+            return key
+    return None
+
+
+def resolve(table, operation, component=""):
+    """The category of an operation in ``table`` {(operation, component): category}, by the row
+    :func:`covering_key` finds; "" when none covers it or the row has no category yet (an
+    operation waiting for the accountant's review)."""
+    key = covering_key(table, operation, component)
+    return (table.get(key) or "") if key else ""

@@ -144,6 +144,7 @@ class MarketplaceAccount(models.Model):
                 "vat_rate": float(line.vat_rate) if line.vat_rate is not None else 0.0,
                 "correction": bool(line.correction), "corrects": line.corrects or False,
                 "booked": line.report_key not in unbooked,
+                "expected": float(line.expected) if line.expected is not None else None,
                 "raw": line.raw if keep_raw else False,
             })
         for start in range(0, len(vals_list), CREATE_CHUNK):

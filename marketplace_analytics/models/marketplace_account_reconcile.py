@@ -21,9 +21,9 @@ class MarketplaceAccount(models.Model):
         string="Reconciliation tolerance", default=0.0, digits=(16, 2),
         help="Differences of amounts up to this much are not listed (0: to the kopeck).")
     finance_rate_tolerance = fields.Float(
-        string="Commission rate tolerance, pp", default=0.5, digits=(16, 2),
-        help="A commission whose rate differs from the rate charged for the same product in the same report "
-             "by more than this many percentage points is listed.")
+        string="Commission rate tolerance, pp", default=0.0, digits=(16, 2),
+        help="A commission is listed when its rate differs from the usual rate of the product by more than the "
+             "product's other commissions differ among themselves, plus this many percentage points.")
     finance_discrepancy_count = fields.Integer(compute="_compute_finance_discrepancy_count")
 
     def _compute_finance_discrepancy_count(self):
@@ -146,13 +146,32 @@ class MarketplaceAccount(models.Model):
         return found
 
     def _finance_check_commissions(self):
-        """A commission whose rate (of the order's sale) is off the usual rate: the rate of the
-        same product's other sales of the account or, for a product sold too rarely to tell, the
-        account's rate where it is one for every product (a narrow spread of rates)."""
+        """A commission whose rate (of the order's sales in the report) is off the usual rate: the
+        rate of the other orders of the same product (an order of one product) or, for a product
+        sold too rarely to tell and for orders of several products, the account's rate where it is
+        one for every product (a narrow spread of rates).  Where the row states what its
+        commission should be (Wildberries), that is the judge instead."""
         cr = self.env.cr
+        found = []
+        # where the row states what its commission should be (Wildberries), that is the judge
+        cr.execute("""
+            SELECT id, report_id, order_ref, amount, expected, currency_id
+              FROM marketplace_finance_line
+             WHERE account_id = %s AND booked AND category = 'commission' AND expected IS NOT NULL
+               AND order_ref IS NOT NULL AND abs(amount - expected) > %s
+        """, [self.id, self._finance_tol()])
+        for line_id, report_id, ref, amount, expected, currency_id in cr.fetchall():
+            found.append({
+                "kind": "commission", "key": f"commission:line:{line_id}", "order_ref": ref, "report_id": report_id,
+                "line_ids": [(6, 0, [line_id])], "currency_id": currency_id, "expected": expected,
+                "actual": amount, "difference": amount - expected,
+                "reason": _("The commission of the order %(order)s is %(amount)s; the report's own tariff of the row "
+                            "gives %(expected)s.", order=ref, amount=amount, expected=expected)})
         # a commission repeated on another row is a double charge (listed as such), counted once here
         cr.execute("""
-            SELECT report_id, order_ref, coalesce(product_ref, offer, ''),
+            SELECT report_id, order_ref,
+                   CASE WHEN count(DISTINCT coalesce(product_ref, offer, '')) FILTER (WHERE category = 'sale') = 1
+                        THEN min(coalesce(product_ref, offer, '')) FILTER (WHERE category = 'sale') ELSE '' END,
                    sum(amount) FILTER (WHERE category = 'sale'),
                    array_agg(ARRAY[operation, coalesce(component, ''), amount::text]) FILTER (
                        WHERE category = 'commission'),
@@ -160,34 +179,37 @@ class MarketplaceAccount(models.Model):
               FROM marketplace_finance_line
              WHERE account_id = %s AND booked AND order_ref IS NOT NULL AND category IN ('sale', 'commission')
                AND NOT correction
-             GROUP BY report_id, order_ref, coalesce(product_ref, offer, '')
+             GROUP BY report_id, order_ref
+            HAVING NOT bool_or(category = 'commission' AND expected IS NOT NULL)
         """, [self.id])
         rows = []
         for report_id, ref, product, sale, charged, ids, currency_id in cr.fetchall():
             commission = sum((Decimal(amount) for _op, _comp, amount in {tuple(c) for c in charged or ()}),
                              Decimal(0))
-            if sale and sale > 0 and commission:
+            sale = Decimal(str(sale or 0)).quantize(Decimal("0.01"))  # numeric comes as float in Odoo
+            if sale > 0 and commission:
                 rows.append((report_id, ref, product, sale, commission, ids, currency_id, -commission / sale))
         if not rows:
-            return []
+            return found
         tol, rate_tol = self._finance_tol(), Decimal(str(self.finance_rate_tolerance or 0.0)) / 100
         by_product = {}
         for index, row in enumerate(rows):
             by_product.setdefault(row[2], []).append(index)
         rates = sorted(row[7] for row in rows)
         quarter = len(rates) // 4
-        one_rate = len(rates) > MIN_RATE_SAMPLES and rates[-1 - quarter] - rates[quarter] <= rate_tol
-        found = []
+        one_rate = len(rates) > MIN_RATE_SAMPLES and rates[-1 - quarter] - rates[quarter] <= max(
+            rate_tol, Decimal("0.0005"))
         for index, (report_id, ref, product, sale, commission, ids, currency_id, rate) in enumerate(rows):
             others = [rows[i][7] for i in by_product[product] if i != index]
-            if len(others) >= MIN_RATE_SAMPLES:
-                usual = median(others)
-            elif one_rate:
-                usual = median(rates)
-            else:
-                continue
+            if len(others) < MIN_RATE_SAMPLES:
+                if not one_rate:
+                    continue
+                others = [r[7] for i, r in enumerate(rows) if i != index]
+            usual = median(others)
+            # what the other rates wander by, and the kopeck of rounding, are no error
+            spread = max(abs(other - usual) for other in others) + Decimal("0.01") / sale + rate_tol
             expected = -(usual * sale).quantize(Decimal("0.01"))
-            if abs(rate - usual) > rate_tol and abs(commission - expected) > tol:
+            if abs(rate - usual) > spread and abs(commission - expected) > tol:
                 found.append({
                     "kind": "commission", "key": f"commission:{report_id}:{ref}:{product}", "order_ref": ref,
                     "report_id": report_id, "line_ids": [(6, 0, ids)], "currency_id": currency_id,

@@ -55,6 +55,10 @@ class MarketplaceFinanceLine(models.Model):
     corrected_line_ids = fields.Many2many(
         "marketplace.finance.line", compute="_compute_corrected_lines",
         string="Corrected lines", help="The lines of the row this correction corrects.")
+    expected = fields.Monetary(
+        string="Expected by the row", readonly=True,
+        help="What the row's own tariff says this amount should be, where the row states it (Wildberries: the "
+             "remuneration its stated commission gives).")
     booked = fields.Boolean(default=True, readonly=True, index=True,
                             help="Off for the lines of a report that restates money other reports carry.")
     raw = fields.Json(string="Source row, verbatim", readonly=True, groups="account.group_account_invoice")
@@ -92,7 +96,7 @@ class MarketplaceFinanceLine(models.Model):
     _INSERT_COLUMNS = (
         "account_id", "company_id", "marketplace", "report_id", "key", "row_key", "operation", "component",
         "category", "date", "amount", "currency_id", "order_ref", "sale_order_id", "offer", "product_ref",
-        "barcode", "product_id", "quantity", "vat_amount", "vat_rate", "correction", "corrects", "booked", "raw")
+        "barcode", "product_id", "quantity", "vat_amount", "vat_rate", "correction", "corrects", "expected", "booked", "raw")
 
     @api.model
     def _finance_insert(self, vals_list, account):

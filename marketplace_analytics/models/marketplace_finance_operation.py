@@ -24,7 +24,8 @@ class MarketplaceFinanceOperation(models.Model):
     word: the accountant may change any row, and the import asks ``_category_for``.  The
     component narrows a row to one amount of the operation (Wildberries' "Продажа" carries the
     sale, the remuneration, the logistics...); an empty component is any amount, and a row of
-    the exact component wins over it.
+    the exact component wins over it; a row of operation ``*`` is its component in any operation
+    (Ozon's commission), between the two.
 
     An operation type nobody knows yet is never dropped: ``_note_unknown`` adds it with no
     category and not reviewed, so that it is listed under "To review"; its lines wait for the
@@ -105,7 +106,7 @@ class MarketplaceFinanceOperation(models.Model):
     def _category_for(self, marketplace, operation, component=""):
         """The category of an operation's amount: the row of its component, else the row of
         every component; "" when unknown or not categorised yet."""
-        rows = self.sudo().search([("marketplace", "=", marketplace), ("operation", "=", operation),
+        rows = self.sudo().search([("marketplace", "=", marketplace), ("operation", "in", [operation, "*"]),
                                    ("component", "in", [component or False, False])])
         return resolve({(r.operation, r.component or ""): r.category for r in rows}, operation, component)
 

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, models
 
-from ..lib.accounting import resolve
+from ..lib.accounting import covering_key, resolve
 
 
 class MarketplaceFinanceOperation(models.Model):
@@ -17,7 +17,7 @@ class MarketplaceFinanceOperation(models.Model):
         table = self._category_table(marketplace)
         result, seed = {}, {}
         for (operation, component), category in proposed.items():
-            if (operation, component or "") in table or (operation, "") in table:
+            if covering_key(table, operation, component):
                 result[(operation, component)] = resolve(table, operation, component)
             elif category:
                 seed[(operation, component or "")] = category

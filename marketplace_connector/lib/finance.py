@@ -141,6 +141,9 @@ class FinanceLine:
     vat_rate: object = None  # Decimal percent where the row carries it
     correction: bool = False
     corrects: str = ""  # row_key of the row a correction corrects, where the marketplace says it
+    #: what the row's own tariff says the amount should be, where the row states it (WB: the
+    #: remuneration its stated commission gives): the reconciliation lists a line that differs
+    expected: object = None
     raw: dict = field(default_factory=dict)
 
 

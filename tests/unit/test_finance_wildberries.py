@@ -268,6 +268,10 @@ def test_wrong_commission_is_off_by_the_amount(emu, clock):
     [line] = lines_of(fetched, row_key=f"wb:{injected['rrdId']}", component="remuneration")
     expected = Decimal(injected["expected_remuneration"])
     assert line.amount == -(expected + Decimal("7.35"))
+    # the row's own ВВ says what the remuneration should have been; every other row agrees
+    assert line.expected == -expected
+    others = [ln for ln in fetched.lines if ln.component == "remuneration" and ln.key != line.key]
+    assert others and all(ln.expected == ln.amount for ln in others)
     [report] = fetched.reports
     assert f.money(report_sums(fetched)[report.key]) == report.to_pay
 

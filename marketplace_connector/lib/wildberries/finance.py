@@ -254,8 +254,20 @@ def payout_line(report):
         raw=report.raw)
 
 
+def _expected_remuneration(row, ext, sign):
+    """WB's remuneration as the row states it: its ВВ (``vw`` + ``vwNds``, the commission percent
+    of the price with the seller's discount) less the discount WB funds itself (СПП: the price
+    with the seller's discount less what the buyer was charged), signed as the remuneration
+    line.  ⚠ The composition follows the finance README (1.4); None when the row states no ВВ."""
+    if row.get("vw") in (None, "") and row.get("vwNds") in (None, ""):
+        return None
+    stated = _amount(row, "vw", ext) + _amount(row, "vwNds", ext)
+    funded = _amount(row, "retailPriceWithDisc", ext) - _amount(row, "retailAmount", ext)
+    return -sign * (stated - funded)
+
+
 def _row_amounts(row, ext):
-    """[(component, amount, quantity, vat)] of a row, signed from the seller's side."""
+    """[(component, amount, quantity, vat, expected)] of a row, signed from the seller's side."""
     doc = _text(row, "docTypeName", ext, 100)
     sign = -1 if doc == RETURN_DOC else 1
     retail, for_pay, acquiring = (_amount(row, k, ext) for k in ("retailAmount", "forPay", "acquiringFee"))
@@ -266,9 +278,10 @@ def _row_amounts(row, ext):
             raise o.PayloadError(f"quantity is not a whole number: {str(quantity)[:24]!r}", ext)
         vat = _amount(row, "vwNds", ext)
         amounts += [
-            ("retailAmount", sign * retail, sign * quantity, None),
-            ("remuneration", -sign * (retail - for_pay - acquiring), 0, -sign * vat if vat else None),
-            ("acquiringFee", -sign * acquiring, 0, None),
+            ("retailAmount", sign * retail, sign * quantity, None, None),
+            ("remuneration", -sign * (retail - for_pay - acquiring), 0, -sign * vat if vat else None,
+             _expected_remuneration(row, ext, sign)),
+            ("acquiringFee", -sign * acquiring, 0, None, None),
         ]
     for key, factor in SERVICES:
         value = _amount(row, key, ext)
@@ -278,9 +291,9 @@ def _row_amounts(row, ext):
             component = "returnDeliveryService"
         elif key == "deduction" and ADVERTISING_WORDS.search(kind):
             component = "advertisingDeduction"
-        amounts.append((component, factor * value, 0, None))
+        amounts.append((component, factor * value, 0, None, None))
     kept = [a for a in amounts if a[1] or a[2]]
-    return kept or [("row", f.decimal(0), 0, None)]
+    return kept or [("row", f.decimal(0), 0, None, None)]
 
 
 def parse_row(raw, report_key=None, table=None):
@@ -306,8 +319,8 @@ def parse_row(raw, report_key=None, table=None):
         }
         return [FinanceLine(key=f"wb:{ident}:{component}", component=component,
                             category=category_of(operation, component, table), amount=amount,
-                            quantity=quantity, vat_amount=vat, **common)
-                for component, amount, quantity, vat in _row_amounts(raw, ident)]
+                            quantity=quantity, vat_amount=vat, expected=expected, **common)
+                for component, amount, quantity, vat, expected in _row_amounts(raw, ident)]
     except o.PayloadError as err:
         err.raw = raw
         raise
