@@ -4,7 +4,9 @@
 #   127.0.0.1:8900, and Odoo on http://localhost:8069 (login admin / admin) with demo accounts
 #   for Wildberries, Ozon and Yandex Market pointing at the emulator.  Orders start arriving
 #   within a minute; stock and prices go out, and a minute later an order of each marketplace
-#   is shipped from Odoo (setup/demo_ship.py prints what the marketplace says).  Ctrl-C stops both.
+#   is shipped from Odoo (setup/demo_ship.py prints what the marketplace says); then the
+#   marketplaces settle the orders and their finance reports are imported, reconciled (one
+#   error listed) and turned into the margin (setup/demo_finance.py).  Ctrl-C stops both.
 # Environment: DEMO_DB (default marketplace_demo), DEMO_PORT (8069), EMULATOR_PORT (8900).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -40,7 +42,9 @@ $ODOO_CMD $(odoo_db_options) -d "$db" --addons-path="$ODOO_ADDONS" --stop-after-
 # once the first orders are in: stock and prices out, an FBS order of each marketplace shipped
 # from Odoo, its state read back from the marketplace and its label on the delivery order
 ( sleep 60; say "Shipping an order of each marketplace from Odoo (setup/demo_ship.py)"
-  "$PYTHON" setup/demo_ship.py "$db" --addons-path="$ODOO_ADDONS" --wait 300 ) &
+  "$PYTHON" setup/demo_ship.py "$db" --addons-path="$ODOO_ADDONS" --wait 300
+  say "The marketplaces' money: finance reports imported and reconciled (setup/demo_finance.py, a few minutes)"
+  "$PYTHON" setup/demo_finance.py "$db" --addons-path="$ODOO_ADDONS" --emulator="http://127.0.0.1:$emulator_port" ) &
 say "Odoo on http://localhost:$port (admin / admin): Sales > Marketplaces"
 # shellcheck disable=SC2046
 $ODOO_CMD $(odoo_db_options) -d "$db" --addons-path="$ODOO_ADDONS" --http-port="$port" \

@@ -29,9 +29,10 @@ def demo_company(env):
     admin = env.ref("base.user_admin")
     admin.company_ids |= company
     admin.company_id = company
+    # the Russian chart of marketplace_analytics (accounts of приказ 94н: 41, 45, 62, 76, 90...)
     env["account.chart.template"].with_context(allowed_company_ids=[company.id]).try_loading(
-        "generic_coa", company=company, install_demo=False)
-    company.currency_id = rub  # the generic chart brings its own currency
+        "ru_marketplace", company=company, install_demo=False)
+    company.currency_id = rub
     # VAT 22 % (from 2026), price-excluded as in the usual Russian set-up: the connector applies
     # its price-included form to marketplace prices, which include VAT
     Tax = env["account.tax"].with_context(allowed_company_ids=[company.id])
