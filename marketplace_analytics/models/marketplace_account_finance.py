@@ -79,24 +79,46 @@ class MarketplaceAccount(models.Model):
             raise UserError(_("Another process is importing the finance reports of %s: try again in a minute.",
                               self.name))
         calls = []
+        totals = {"reports": 0, "lines": 0, "new_lines": 0, "errors": 0, "to_review": 0, "moved_lines": 0}
+        state = {}
         try:
-            fetched = self._get_adapter(calls, **transport_kwargs).fetch_finance(
-                date_from, date_to, **self._finance_options())
+            # a page at a time: a period of 100,000 rows is never held whole
+            for piece in self._get_adapter(calls, **transport_kwargs).iter_finance(
+                    date_from, date_to, **self._finance_options()):
+                for name, value in self._finance_store(piece, state, sums=False).items():
+                    totals[name] += value
         except ApiError as exc:
             self._write_sync_log(calls, "finance")
             self._record_failure(exc.message)
             raise UserError(_("The finance reports of %(account)s could not be read: %(error)s",
                               account=self.name, error=exc.message)) from None
         self._write_sync_log(calls, "finance")
-        return self._finance_store(fetched)
+        if state.get("touched"):
+            self.env["marketplace.finance.report"].browse(list(state["touched"]))._compute_sums()
+        return totals
 
-    def _finance_store(self, fetched):
-        """Keep what ``fetch_finance`` gave (a ``FinanceFetch``)."""
+    def _finance_store(self, fetched, state=None, sums=True):
+        """Keep what ``fetch_finance`` (or a piece of ``iter_finance``) gave, a ``FinanceFetch``.
+        ``state``: what the earlier pieces of the same import left (their reports); ``sums``:
+        recompute the touched reports' sums now (the import does it once, at the end)."""
         self.ensure_one()
         account = self.sudo()
+        state = {} if state is None else state
         now = fields.Datetime.now()
-        reports = account._finance_store_reports(fetched.reports, now)
-        unbooked = {report.key for report in fetched.reports if not report.booked}
+        reports = state.setdefault("reports", {})
+        reports.update(account._finance_store_reports(fetched.reports, now))
+        unbooked = state.setdefault("unbooked", set())
+        unbooked.update(report.key for report in fetched.reports if not report.booked)
+        missing = {line.report_key for line in fetched.lines if line.report_key and line.report_key not in reports}
+        if missing:
+            # a piece's lines of a report kept by an earlier import
+            for report in self.env["marketplace.finance.report"].sudo().search(
+                    [("account_id", "=", account.id), ("key", "in", list(missing))]):
+                reports[report.key] = report.id
+                if not report.booked:
+                    unbooked.add(report.key)
+        touched = state.setdefault("touched", set())
+        touched.update(reports[report.key] for report in fetched.reports)
         summary = {"reports": len(fetched.reports), "lines": len(fetched.lines), "new_lines": 0,
                    "errors": len(fetched.errors), "to_review": 0}
         Line = self.env["marketplace.finance.line"].sudo()
@@ -160,8 +182,10 @@ class MarketplaceAccount(models.Model):
         summary["moved_lines"] = sum(len(keys) for keys in moved.values())
         for error in fetched.errors:
             account._finance_record_error(error)
-        if reports or old_reports:
-            self.env["marketplace.finance.report"].browse(set(reports.values()) | old_reports)._compute_sums()
+        touched.update(old_reports)
+        touched.update(reports[key] for key in {line.report_key for line in fresh} if key in reports)
+        if sums and touched:
+            self.env["marketplace.finance.report"].browse(list(touched))._compute_sums()
         return summary
 
     def _finance_store_reports(self, reports, now):

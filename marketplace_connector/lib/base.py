@@ -109,6 +109,12 @@ class Adapter:
         as ``PayloadError``.  ``options``: the marketplace's own (WB ``period``: weekly or daily)."""
         raise NotImplementedError
 
+    def iter_finance(self, date_from, date_to, **options):
+        """:meth:`fetch_finance` in pieces (``FinanceFetch`` objects), so that a period of
+        hundreds of thousands of rows is kept a page at a time: a report comes in a piece before
+        (or with) the first of its lines.  By default the whole period in one piece."""
+        yield self.fetch_finance(date_from, date_to, **options)
+
 
 ADAPTERS = {
     "wildberries": ("wildberries", "WildberriesAdapter"),

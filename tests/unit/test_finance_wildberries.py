@@ -298,7 +298,7 @@ def test_requests_follow_the_spec_and_the_limit(emu, clock):
     assert calls[0].body == {"dateFrom": "2026-11-16", "dateTo": "2026-11-22", "period": "weekly",
                              "limit": 1000, "offset": 0}
     assert calls[1].body == {"dateFrom": "2026-11-16", "dateTo": "2026-11-22", "period": "weekly",
-                             "limit": 100000, "rrdId": 0}
+                             "limit": 20000, "rrdId": 0}
     last = max(row["rrdId"] for rep in emu.wildberries.finance_reports.values() for row in rep["rows"])
     assert calls[2].body["rrdId"] == last and len(calls) == 3
     # a spec-breaking request is WB's 400 (and a violation the fixture would report)
