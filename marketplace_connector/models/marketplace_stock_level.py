@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import float_round
 
 from ..lib import stocks as lib_stocks
 from ..lib.transport import ApiError
@@ -41,6 +42,8 @@ DEBOUNCE_SECONDS = 30
 FBO_READ_MINUTES = 30
 #: rows of marketplace_stock_level written by one UPDATE
 WRITE_CHUNK = 5000
+#: levels of kits in kits followed (a bill of materials cannot contain itself: this bounds a loop)
+MAX_KIT_DEPTH = 10
 
 
 def _epoch(moment):
@@ -154,21 +157,40 @@ class MarketplaceStockLevel(models.Model):
         candidates = self.env["product.product"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
         if not candidates:
             return {}
-        kits = {}
-        for product, bom in self.env["mrp.bom"].sudo()._bom_find(candidates, bom_type="phantom").items():
-            if not bom:
-                continue
-            _boms, lines = bom.explode(product, 1)
-            per_batch = {}
-            for line, data in lines:
+        Bom = self.env["mrp.bom"].sudo()
+        boms = {product: bom for product, bom in Bom._bom_find(candidates, bom_type="phantom").items() if bom}
+        per_batch = {product.id: {} for product in boms}
+        # mrp.bom.explode, level by level for all the kits at once (explode looks up the bills
+        # of a kit's components kit by kit: a query a kit); todo: (kit, bill, product it
+        # makes, batches of that bill one batch of the kit takes)
+        todo = [(kit.id, bom, kit, 1.0) for kit, bom in boms.items()]
+        for _depth in range(MAX_KIT_DEPTH):
+            if not todo:
+                break
+            lines = [(kit, line, (bom.company_id, bom.picking_type_id), batches * line.product_qty)
+                     for kit, bom, product, batches in todo for line in bom.bom_line_ids
+                     if not line._skip_bom_line(product)]
+            subkits = {}  # the bills of the components, found as explode finds them
+            for key in {key for _k, _l, key, _q in lines}:
+                components = self.env["product.product"].sudo().union(
+                    *(line.product_id for _k, line, k, _q in lines if k == key))
+                subkits[key] = Bom._bom_find(components, picking_type=key[1], company_id=key[0].id,
+                                             bom_type="phantom")
+            todo = []
+            for kit, line, key, qty in lines:
                 component = line.product_id
-                if not component.is_storable or not data["qty"]:
+                bom = subkits[key].get(component)
+                if bom:  # a kit in the kit: its own components
+                    todo.append((kit, bom, component, line.product_uom_id._compute_quantity(
+                        qty / bom.product_qty, bom.product_uom_id)))
+                    continue
+                qty = float_round(qty, precision_rounding=line.product_uom_id.rounding, rounding_method="UP")
+                if not component.is_storable or not qty:
                     continue  # what is not stocked does not limit a kit (as in Odoo)
-                qty = line.product_uom_id._compute_quantity(data["qty"] / data["original_qty"], component.uom_id,
-                                                            round=False, raise_if_failure=False)
-                per_batch[component.id] = per_batch.get(component.id, 0.0) + qty
-            kits[product.id] = (bom.product_qty, sorted(per_batch.items()))
-        return kits
+                qty = line.product_uom_id._compute_quantity(qty, component.uom_id, round=False,
+                                                            raise_if_failure=False)
+                per_batch[kit][component.id] = per_batch[kit].get(component.id, 0.0) + qty
+        return {product.id: (bom.product_qty, sorted(per_batch[product.id].items())) for product, bom in boms.items()}
 
     @api.model
     def _kits_of(self, component_ids):

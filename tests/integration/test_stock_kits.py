@@ -78,6 +78,23 @@ class TestStockKits(StockCase):
         self.env["marketplace.stock.level"]._cron_export_stock()
         self.assertEqual(self.sent_to_fbs(), [2])
 
+    def test_a_kit_of_kits_counts_their_components(self):
+        # a gift box: 2 kits (2 A + 1 B each) and 1 C; as a batch of 2 boxes of 3 kits and 2 C
+        self.account.stock_buffer = 0
+        box, c = self.products[1], self.products[2]
+        self.set_quantity(self.a, 40)  # 20 kits by A
+        self.set_quantity(c, 5)  # 5 boxes by C
+        self.env["mrp.bom"].create({
+            "product_tmpl_id": box.product_tmpl_id.id, "type": "phantom", "product_qty": 2,
+            "bom_line_ids": [(0, 0, {"product_id": self.kit.id, "product_qty": 3}),
+                             (0, 0, {"product_id": c.id, "product_qty": 2})]})
+        # B 5 makes 5 kits, which make 5 / 1.5 = 3.33 boxes; C makes 5
+        self.assertEqual(box.with_context(warehouse_id=self.warehouse.id).free_qty, 3)
+        self.export(self.account)
+        chrt_id = int(self.mapping(self.account, box).item_id)
+        self.assertEqual(self.emulator.wildberries.stock_of(WB_FBS, chrt_id), 3)
+        self.assertEqual(self.emulator.wildberries.stock_of(WB_FBS, self.chrt_id), 5)
+
     def test_buffer_applies_to_kits(self):
         self.account.stock_buffer = 1
         self.export(self.account)
