@@ -144,8 +144,9 @@ class MarketplaceStockLevel(models.Model):
         """{kit id: (kits a batch makes, [(component id, quantity a batch takes)])} of the kits
         among ``product_ids``, when mrp is installed.  One query finds the products that have a
         phantom bill of materials at all, so that a catalogue without kits costs no more;
-        Odoo's ``_bom_find`` then picks each one's bill (company, sequence) and ``explode``
-        resolves kits of kits into the components that are stocked."""
+        Odoo's ``_bom_find`` then picks each one's bill (company, sequence), and the bills are
+        exploded as mrp's ``explode`` does (kits of kits down to the components that are
+        stocked, quantities rounded up to the line's unit, then in the component's unit)."""
         if "mrp.bom" not in self.env:
             return {}
         self.env.cr.execute("""
