@@ -34,9 +34,11 @@ conf=$(mktemp)
 trap 'rm -f "$conf"; [ "${KEEP_DB:-0}" = "1" ] || db_admin dropdb --if-exists "$db" >/dev/null 2>&1' EXIT
 printf '[options]\naddons_path = %s\n' "$ODOO_ADDONS" > "$conf"
 log=$(mktemp)
+# mrp too, which the connector does not depend on: the kit tests (tests/integration/test_stock_kits.py)
+# run against it instead of being skipped
 # shellcheck disable=SC2046
 if ! $ODOO_CMD -c "$conf" $(odoo_db_options) -d "$db" --without-demo=all --stop-after-init \
-        --log-level=warn -i marketplace_connector,marketplace_edo,marketplace_analytics >"$log" 2>&1; then
+        --log-level=warn -i marketplace_connector,marketplace_edo,marketplace_analytics,mrp >"$log" 2>&1; then
     tail -50 "$log"
     say "tier 2 FAILED: the addons did not install"
     exit 1

@@ -93,3 +93,16 @@ def batches(items, size):
 def api_calls(changed_count, batch_limit):
     """Calls a delta of ``changed_count`` items takes: ceil(changed / batch limit)."""
     return math.ceil(changed_count / batch_limit) if changed_count else 0
+
+
+def kit_quantity(components, batch_quantity=1):
+    """Complete kits that ``components`` make: ``components`` is [(quantity there is, quantity
+    one batch of the kit's bill of materials takes)]; a batch makes ``batch_quantity`` kits.
+    A kit is as many as its scarcest component allows, in whole kits; components a kit takes
+    none of do not limit it, and a kit of no counted component is none (Odoo's own rule for
+    kits, ``mrp``'s ``_compute_quantities_dict``).  In decimals: 0.3 of a component a kit takes
+    0.1 of makes 3 kits (2.999… in floats)."""
+    ratios = [Decimal(str(there or 0)) / Decimal(str(per_batch)) for there, per_batch in components if per_batch]
+    if not ratios:
+        return 0
+    return max(0, math.floor(min(ratios) * Decimal(str(batch_quantity or 1))))

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import float_round
 
 from ..lib import stocks as lib_stocks
 from ..lib.transport import ApiError
@@ -41,6 +42,8 @@ DEBOUNCE_SECONDS = 30
 FBO_READ_MINUTES = 30
 #: rows of marketplace_stock_level written by one UPDATE
 WRITE_CHUNK = 5000
+#: levels of kits in kits followed (a bill of materials cannot contain itself: this bounds a loop)
+MAX_KIT_DEPTH = 10
 
 
 def _epoch(moment):
@@ -84,55 +87,130 @@ class MarketplaceStockLevel(models.Model):
         """{(product id, warehouse id): basis quantity} of ``pairs`` on the account's basis.
 
         Override to change what is sold: this is the one place the quantity comes from.
-        Products that are kits (``mrp``) are counted in complete kits by Odoo's own
-        computation; the others by one grouped query over the quants, without the FBO
-        locations (goods kept by a marketplace cannot ship from our warehouse)."""
+        Products are counted by one grouped query over the quants, without the FBO locations
+        (goods kept by a marketplace cannot ship from our warehouse).  Kits (a phantom bill of
+        materials, when ``mrp`` is installed) are counted in complete kits of their
+        components, the components counted the same way (``lib.stocks.kit_quantity``, Odoo's
+        own rule for kits): a kit's components at a FBO location make no kit here either."""
         basis = account.stock_basis or lib_stocks.DEFAULT_BASIS
         product_ids = sorted({p for p, _w in pairs})
         warehouse_ids = sorted({w for _p, w in pairs})
-        result = {}
         if not product_ids:
-            return result
-        kits = self._kit_products(product_ids)
-        plain = [p for p in product_ids if p not in kits]
-        fbo_paths = self._fbo_location_paths()
-        if plain:
-            self.env.flush_all()
-            self.env.cr.execute("""
-                SELECT q.product_id, l.warehouse_id, SUM(q.quantity), SUM(q.reserved_quantity)
-                  FROM stock_quant q
-                  JOIN stock_location l ON l.id = q.location_id
-                 WHERE l.usage = 'internal' AND l.warehouse_id = ANY(%s) AND q.product_id = ANY(%s)
-                   AND NOT (l.parent_path LIKE ANY(%s))
-                 GROUP BY q.product_id, l.warehouse_id
-            """, (warehouse_ids, plain, [path + "%" for path in fbo_paths] or ["-"]))
-            for product, warehouse, quantity, reserved in self.env.cr.fetchall():
-                result[(product, warehouse)] = quantity - reserved if basis == "free" else quantity
-            if basis == "forecast":
-                Product = self.env["product.product"].sudo()
-                for warehouse in warehouse_ids:
-                    for row in Product.with_context(warehouse_id=warehouse).browse(plain).read(
-                            ["qty_available", "virtual_available"]):
-                        move = row["virtual_available"] - row["qty_available"]
-                        if move:
-                            key = (row["id"], warehouse)
-                            result[key] = result.get(key, 0.0) + move
-        if kits:
-            field = {"onhand": "qty_available", "free": "free_qty", "forecast": "virtual_available"}[basis]
-            Product = self.env["product.product"].sudo()
+            return {}
+        kits = self._kit_components(product_ids)
+        counted = set(product_ids).difference(kits)
+        counted.update(component for _batch, lines in kits.values() for component, _qty in lines)
+        result = self._basis_quantities(basis, sorted(counted), warehouse_ids)
+        for kit, (batch, lines) in kits.items():
             for warehouse in warehouse_ids:
-                for row in Product.with_context(warehouse_id=warehouse).browse(sorted(kits)).read([field]):
-                    result[(row["id"], warehouse)] = row[field]
+                result[(kit, warehouse)] = lib_stocks.kit_quantity(
+                    [(result.get((component, warehouse), 0.0), qty) for component, qty in lines], batch)
         return {pair: result.get(pair, 0.0) for pair in pairs}
 
     @api.model
-    def _kit_products(self, product_ids):
-        """The kits among ``product_ids`` (a phantom bill of materials), when mrp is installed."""
+    def _basis_quantities(self, basis, product_ids, warehouse_ids):
+        """{(product id, warehouse id): quantity} of products counted as they are (not kits)."""
+        result = {}
+        if not product_ids:
+            return result
+        fbo_paths = self._fbo_location_paths()
+        self.env.flush_all()
+        self.env.cr.execute("""
+            SELECT q.product_id, l.warehouse_id, SUM(q.quantity), SUM(q.reserved_quantity)
+              FROM stock_quant q
+              JOIN stock_location l ON l.id = q.location_id
+             WHERE l.usage = 'internal' AND l.warehouse_id = ANY(%s) AND q.product_id = ANY(%s)
+               AND NOT (l.parent_path LIKE ANY(%s))
+             GROUP BY q.product_id, l.warehouse_id
+        """, (warehouse_ids, product_ids, [path + "%" for path in fbo_paths] or ["-"]))
+        for product, warehouse, quantity, reserved in self.env.cr.fetchall():
+            result[(product, warehouse)] = quantity - reserved if basis == "free" else quantity
+        if basis == "forecast":
+            # the moves to come, as Odoo forecasts them; its computation called on all the
+            # products at once (a few grouped queries a warehouse), not field by field (which
+            # computes 1,000 products at a time)
+            Product = self.env["product.product"].sudo()
+            for warehouse in warehouse_ids:
+                products = Product.with_context(warehouse_id=warehouse).browse(product_ids)
+                for product, values in products._compute_quantities_dict(False, False, False).items():
+                    move = values["virtual_available"] - values["qty_available"]
+                    if move:
+                        key = (product, warehouse)
+                        result[key] = result.get(key, 0.0) + move
+        return result
+
+    @api.model
+    def _kit_components(self, product_ids):
+        """{kit id: (kits a batch makes, [(component id, quantity a batch takes)])} of the kits
+        among ``product_ids``, when mrp is installed.  One query finds the products that have a
+        phantom bill of materials at all, so that a catalogue without kits costs no more;
+        Odoo's ``_bom_find`` then picks each one's bill (company, sequence), and the bills are
+        exploded as mrp's ``explode`` does (kits of kits down to the components that are
+        stocked, quantities rounded up to the line's unit, then in the component's unit)."""
         if "mrp.bom" not in self.env:
+            return {}
+        self.env.cr.execute("""
+            SELECT DISTINCT p.id FROM product_product p
+              JOIN mrp_bom b ON b.active AND b.type = 'phantom'
+                            AND (b.product_id = p.id OR (b.product_id IS NULL AND b.product_tmpl_id = p.product_tmpl_id))
+             WHERE p.id = ANY(%s)
+        """, (list(product_ids),))
+        candidates = self.env["product.product"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        if not candidates:
+            return {}
+        Bom = self.env["mrp.bom"].sudo()
+        boms = {product: bom for product, bom in Bom._bom_find(candidates, bom_type="phantom").items() if bom}
+        per_batch = {product.id: {} for product in boms}
+        # mrp.bom.explode, level by level for all the kits at once (explode looks up the bills
+        # of a kit's components kit by kit: a query a kit); todo: (kit, bill, product it
+        # makes, batches of that bill one batch of the kit takes)
+        todo = [(kit.id, bom, kit, 1.0) for kit, bom in boms.items()]
+        for _depth in range(MAX_KIT_DEPTH):
+            if not todo:
+                break
+            lines = [(kit, line, (bom.company_id, bom.picking_type_id), batches * line.product_qty)
+                     for kit, bom, product, batches in todo for line in bom.bom_line_ids
+                     if not line._skip_bom_line(product)]
+            subkits = {}  # the bills of the components, found as explode finds them
+            for key in {key for _k, _l, key, _q in lines}:
+                components = self.env["product.product"].sudo().union(
+                    *(line.product_id for _k, line, k, _q in lines if k == key))
+                subkits[key] = Bom._bom_find(components, picking_type=key[1], company_id=key[0].id,
+                                             bom_type="phantom")
+            todo = []
+            for kit, line, key, qty in lines:
+                component = line.product_id
+                bom = subkits[key].get(component)
+                if bom:  # a kit in the kit: its own components
+                    todo.append((kit, bom, component, line.product_uom_id._compute_quantity(
+                        qty / bom.product_qty, bom.product_uom_id)))
+                    continue
+                qty = float_round(qty, precision_rounding=line.product_uom_id.rounding, rounding_method="UP")
+                if not component.is_storable or not qty:
+                    continue  # what is not stocked does not limit a kit (as in Odoo)
+                qty = line.product_uom_id._compute_quantity(qty, component.uom_id, round=False,
+                                                            raise_if_failure=False)
+                per_batch[kit][component.id] = per_batch[kit].get(component.id, 0.0) + qty
+        return {product.id: (bom.product_qty, sorted(per_batch[product.id].items())) for product, bom in boms.items()}
+
+    @api.model
+    def _kits_of(self, component_ids):
+        """The ids of the kits (phantom bills of materials, kits of kits included) that take
+        any of ``component_ids``: a move of a component changes what the kit may sell."""
+        if "mrp.bom" not in self.env or not component_ids:
             return set()
-        products = self.env["product.product"].sudo().browse(product_ids)
-        boms = self.env["mrp.bom"].sudo()._bom_find(products, bom_type="phantom")
-        return {product.id for product, bom in boms.items() if bom}
+        kits, todo = set(), set(component_ids)
+        while todo:
+            self.env.cr.execute("""
+                SELECT DISTINCT p.id FROM mrp_bom_line l
+                  JOIN mrp_bom b ON b.id = l.bom_id AND b.active AND b.type = 'phantom'
+                  JOIN product_product p ON p.id = b.product_id
+                                         OR (b.product_id IS NULL AND p.product_tmpl_id = b.product_tmpl_id)
+                 WHERE l.product_id = ANY(%s)
+            """, (sorted(todo),))
+            todo = {row[0] for row in self.env.cr.fetchall()} - kits
+            kits |= todo
+        return kits
 
     @api.model
     def _fbo_location_paths(self):
@@ -401,7 +479,7 @@ class MarketplaceStockLevel(models.Model):
         self.env.cr.execute("""
             SELECT 1 FROM marketplace_product_mapping m JOIN marketplace_account a ON a.id = m.account_id
              WHERE m.product_id = ANY(%s) AND a.stock_export AND a.active AND m.active LIMIT 1
-        """, (list(products.ids),))
+        """, (sorted(set(products.ids) | self._kits_of(products.ids)),))
         if not self.env.cr.fetchone():
             return False
         cron = self.env.ref("marketplace_connector.ir_cron_marketplace_export_stock", raise_if_not_found=False)

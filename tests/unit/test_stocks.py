@@ -66,6 +66,19 @@ def test_quantity_is_basis_less_buffer_whole_and_never_negative():
     assert st.api_calls(2001, 1000) == 3 and st.api_calls(0, 100) == 0
 
 
+
+def test_kits_are_counted_in_complete_kits():
+    # 2 × A + 1 × B: A 7 makes 3 (and a half), B 5 makes 5, so 3 kits
+    assert st.kit_quantity([(7, 2), (5, 1)]) == 3
+    # a bill of materials that makes 2 kits a batch of 2 × A
+    assert st.kit_quantity([(7, 2)], batch_quantity=2) == 7
+    # a component a kit takes none of does not limit it; a kit of none counted is none
+    assert st.kit_quantity([(0, 0), (4, 1)]) == 4
+    assert st.kit_quantity([]) == 0 and st.kit_quantity([(5, 0)]) == 0
+    # in decimals (0.3 / 0.1 is 2.999… in floats) and never negative
+    assert st.kit_quantity([(0.3, 0.1)]) == 3
+    assert st.kit_quantity([(-3, 1), (5, 1)]) == 0
+
 # --- Wildberries ------------------------------------------------------------------------------
 
 def test_wildberries_batches_by_chrt_id(emu, clock):
