@@ -20,6 +20,9 @@ wait are printed apart.  Prints ``name: value`` lines:
 - ``naive_seconds``: the same lines created one ORM ``create`` at a time (measured on
   ``naive_sample`` lines, extrapolated to all of them), and ``ratio``: naive over the import;
 - ``reimport_new_lines``: lines added by the same period imported again (0).
+
+``FINANCE_PROFILE=<file>`` writes a cProfile of the import (then ``seconds`` is the profiled
+time, not the figure).
 """
 import argparse
 import json
@@ -87,10 +90,19 @@ def worker(db, account_id, date_from, date_to, addons_path):
         sampler = PeakSampler()
         sampler.start()
         clock = FakeClock()
+        profiler = None
+        if os.environ.get("FINANCE_PROFILE"):
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         started = time.perf_counter()
         summary = account._finance_import(date_from, date_to, sleep=clock.sleep, clock=clock)
         env.cr.commit()
         seconds = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(os.environ["FINANCE_PROFILE"])
         sampler.stopped.set()
         sampler.join()
         figures.update(seconds=seconds, waited=clock.waited, lines=summary["new_lines"],
