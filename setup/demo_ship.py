@@ -36,6 +36,19 @@ def ready_picking(env, account):
     return pickings.browse()
 
 
+def carrier_pickup(account, external_id):
+    """Tell the emulator (the account's sandbox URL less its marketplace) that its carrier took
+    the order."""
+    import json
+    import urllib.request
+
+    root = account.sudo().base_url.rstrip("/").rsplit("/", 1)[0]
+    body = json.dumps({"marketplace": account.marketplace, "external_id": external_id}).encode()
+    request = urllib.request.Request(f"{root}/_emulator/ship", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).read()
+
+
 def ship(env, picking):
     for move in picking.move_ids:
         move.quantity = move.product_uom_qty
@@ -95,6 +108,15 @@ def main(argv=None):
                 print(f"{account.name}: {picking.name} of order {sale.marketplace_external_id} validated; "
                       f"reported: {picking.marketplace_report_state}; the marketplace says: "
                       f"{state[1] if state else '?'}; label: {label}")
+                if not picking.marketplace_supply_id:
+                    # Ozon, Yandex Market: the marketplace's carrier takes the packed order (the
+                    # emulator is told to); Odoo's import reads the new state on its next run
+                    carrier_pickup(account, sale.marketplace_external_id)
+                    states = account._get_adapter().fetch_states(
+                        env["marketplace.order"].search([("sale_order_id", "=", sale.id)])._state_refs())
+                    state = states.get(sale.marketplace_external_id)
+                    print(f"{account.name}: the carrier took order {sale.marketplace_external_id}: "
+                          f"the marketplace says: {state[1] if state else '?'} ({state[0] if state else '?'})")
                 del pending[account]
             if pending:
                 time.sleep(5)

@@ -27,16 +27,16 @@ class MarketplaceFinanceLine(models.Model):
     _order = "date desc, id desc"
     _rec_name = "key"
 
-    account_id = fields.Many2one("marketplace.account", required=True, ondelete="cascade", index=True,
-                                 readonly=True)
-    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    # (the account's lines are found by the unique index on account and key)
+    account_id = fields.Many2one("marketplace.account", required=True, ondelete="cascade", readonly=True)
+    company_id = fields.Many2one(related="account_id.company_id", store=True)
     marketplace = fields.Selection(related="account_id.marketplace", store=True)
     report_id = fields.Many2one("marketplace.finance.report", ondelete="cascade", index=True, readonly=True)
     key = fields.Char(required=True, readonly=True)
     row_key = fields.Char(string="Source row", required=True, index=True, readonly=True)
     operation = fields.Char(required=True, readonly=True, help="The marketplace's operation type, verbatim.")
     component = fields.Char(readonly=True, help="Which amount of the source row this line is.")
-    category = fields.Selection(lib_finance.CATEGORIES, index=True,
+    category = fields.Selection(lib_finance.CATEGORIES,
                                 help="From the table of operation types; empty until the accountant maps the operation.")
     date = fields.Datetime(required=True, index=True, readonly=True)
     amount = fields.Monetary(readonly=True, help="Signed from the seller's side: + owed to the seller, − kept by the marketplace.")
@@ -59,7 +59,7 @@ class MarketplaceFinanceLine(models.Model):
         string="Expected by the row", readonly=True,
         help="What the row's own tariff says this amount should be, where the row states it (Wildberries: the "
              "remuneration its stated commission gives).")
-    booked = fields.Boolean(default=True, readonly=True, index=True,
+    booked = fields.Boolean(default=True, readonly=True,
                             help="Off for the lines of a report that restates money other reports carry.")
     raw = fields.Json(string="Source row, verbatim", readonly=True, groups="account.group_account_invoice")
 

@@ -114,7 +114,9 @@ def text(value, label, external_id=None, required=True, max_len=MAX_TEXT):
     value = str(value)
     if len(value) > max_len:
         raise PayloadError(f"{label} is {len(value)} characters long (at most {max_len})", external_id)
-    value = "".join(ch if ch.isprintable() else " " for ch in value).strip()
+    if not value.isprintable():  # the common case skips the walk over the characters
+        value = "".join(ch if ch.isprintable() else " " for ch in value)
+    value = value.strip()
     if "<" in value and ">" in value:
         # markup in a text field: keep the words, never the tags
         import re

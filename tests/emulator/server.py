@@ -511,6 +511,11 @@ class _Handler(BaseHTTPRequestHandler):
             app = emu.apps[body["marketplace"]]
             created = app.add_orders(int(body.get("count", 1)), **body.get("options", {}))
             return self._send(Reply(200, {"created": len(created)}))
+        if path == "/ship" and method == "POST":
+            # the marketplace's carrier takes the order (what the seller's "ready to ship" waits for)
+            app = emu.apps[body["marketplace"]]
+            app.ship_order(str(body["external_id"]))
+            return self._send(Reply(200, {"ok": True}, validate=False))
         if path == "/finance" and method == "POST":
             # the finance reports: settle orders, inject errors (each marketplace's finance module)
             app = emu.apps[body["marketplace"]]
