@@ -30,8 +30,9 @@ class FakeClock:
             self.now += max(seconds, 0)
 
 
-class FinanceCase:
-    """The tests, for the marketplace of the class that mixes them into MarketplaceCase."""
+class FinanceFlow:
+    """The story of a seller's money, for the marketplace of the class that mixes it into
+    MarketplaceCase: orders imported, settled by the marketplace, the reports imported."""
 
     marketplace = None
     orders = 40
@@ -112,7 +113,11 @@ class FinanceCase:
         return self.env["marketplace.finance.discrepancy"].search(
             [("account_id", "=", self.account.id), ("state", "=", "open")])
 
-    # --- the tests ----------------------------------------------------------------------------------
+
+
+class FinanceCase(FinanceFlow):
+    """The tests of the finance import, for each marketplace."""
+
     def test_clean_reports_reconcile(self):
         orders = self.place_and_import()
         settled = self.settle(orders)
@@ -249,3 +254,60 @@ class TestFinanceYandex(FinanceCase, MarketplaceCase):
         self.inject("payout_short")
         return {("missing_sale", missing["order_id"]), ("double_charge", double["order_id"]),
                 ("commission", wrong["order_id"]), ("payout", "")}
+
+
+@tagged("post_install", "-at_install")
+class TestMargin(FinanceFlow, MarketplaceCase):
+    """The margin of Ozon orders shipped from Odoo: the reports' sale and charges, the stock
+    valuation's cost of goods, the УСН 6 % tax, and the order-less charges spread."""
+
+    marketplace = "ozon"
+    orders = 12
+
+    def settle(self, orders, keep=0):
+        return self.app.finance_control("settle")["settled"]
+
+    def raw_sale(self, external_id):
+        posting = self.app.orders[external_id]
+        return sum((Decimal(str(p["price"])) * p["quantity"] for p in posting["products"]), Decimal(0))
+
+    def test_margin_of_shipped_orders(self):
+        self.products.write({"standard_price": 100.0})
+        orders = self.place_and_import()
+        shipped = orders.filtered(lambda o: o.picking_ids.filtered(lambda p: p.state == "assigned"))[:4]
+        for order in shipped:
+            for picking in order.picking_ids.filtered(lambda p: p.state == "assigned"):
+                for move in picking.move_ids:
+                    move.quantity = move.product_uom_qty
+                picking.move_ids.picked = True
+                picking.with_context(skip_backorder=True, skip_sms=True).button_validate()
+        self.assertTrue(shipped)
+        self.settle(orders)
+        self.refresh_states()
+        self.import_finance()
+        self.env.company.tax_regime = "usn6"
+        months = {line.date.date().replace(day=1) for line in self.lines()}
+        for month in months:
+            self.account._margin_spread(month)
+        Margin = self.env["marketplace.margin"].with_user(self.manager)
+        for order in shipped:
+            [row] = Margin.read_group([("sale_order_id", "=", order.id)],
+                                      ["revenue:sum", "charges:sum", "cogs:sum", "tax:sum", "margin:sum"], [])
+            external = order.marketplace_external_id
+            units = sum(p["quantity"] for p in self.app.orders[external]["products"])
+            self.assertAlmostEqual(row["revenue"], float(self.raw_sale(external)), places=2)
+            self.assertAlmostEqual(row["cogs"], -100.0 * units, places=2)
+            self.assertAlmostEqual(row["tax"], -0.06 * row["revenue"], delta=0.02)
+            self.assertLess(row["charges"], 0)
+            self.assertAlmostEqual(row["margin"], row["revenue"] + row["charges"] + row["cogs"] + row["tax"], places=2)
+        # the charges of no order are all in the products' shares, once
+        orderless = sum(self.lines(sale_order_id=False, product_id=False, booked=True).filtered(
+            lambda l: l.category not in (False, "payout", "sale", "return", "compensation")).mapped("amount"))
+        spread = self.env["marketplace.margin.allocation"].search([("account_id", "=", self.account.id)])
+        self.assertTrue(spread)
+        self.assertAlmostEqual(sum(spread.mapped("amount")), orderless, places=2)
+        self.assertEqual(set(spread.mapped("rule")), {"revenue"})
+        total = Margin.read_group([("account_id", "=", self.account.id)], ["charges:sum"], [])[0]["charges"]
+        booked_charges = sum(self.lines(booked=True).filtered(
+            lambda l: l.category not in (False, "payout", "sale", "return")).mapped("amount"))
+        self.assertAlmostEqual(total, booked_charges, places=2)
