@@ -31,7 +31,7 @@ def fill(env, total):
     """``total`` lines: per order a sale, a commission and a logistics line; every 50th line a
     storage charge without an order.  Returns the months spread."""
     cr = env.cr
-    products = env["product.product"].create([{"name": f"Товар {i}", "default_code": f"B-{i:05d}",
+    env["product.product"].create([{"name": f"Товар {i}", "default_code": f"B-{i:05d}",
                                                "volume": 0.001 * (1 + i % 7)} for i in range(1000)])
     accounts = env["marketplace.account"].create([{"name": f"Bench {mp}", "marketplace": mp}
                                                   for mp in ("wildberries", "ozon", "yandex")])

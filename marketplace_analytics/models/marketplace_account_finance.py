@@ -25,7 +25,6 @@ from datetime import date, timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.addons.marketplace_connector.lib import finance as lib_finance
 from odoo.addons.marketplace_connector.lib.transport import ApiError
 
 _logger = logging.getLogger(__name__)

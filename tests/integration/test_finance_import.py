@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import MarketplaceCase
