@@ -65,6 +65,9 @@ def main(argv=None):
             env["marketplace.order"].search([("account_id", "=", account.id)]).write({"state_checked_at": False})
             account._run_order_import()
             account.write({"finance_import": True})
+            # committed before the import, which waits for the marketplaces' paces for minutes:
+            # it must not hold the account's row meanwhile (the scheduled order import writes it)
+            env.cr.commit()
             summary = account._finance_import(date_from, date_to)
             open_count = account._finance_reconcile()
             env.cr.commit()

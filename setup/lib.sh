@@ -21,13 +21,21 @@ import os
 import odoo.release
 root = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
 paths = [p for p in (os.path.join(root, "addons"), os.path.join(root, "odoo", "addons")) if os.path.isdir(p)]
-print(odoo.release.version_info[0], ",".join(paths))
+launcher = os.path.join(root, "odoo-bin")
+print(odoo.release.version_info[0], ",".join(paths), launcher if os.path.isfile(launcher) else "-")
 PY
 ) || return 1
-    local major=${info%% *}
+    local major=${info%% *} rest=${info#* }
     [ "$major" = "18" ] || die "found Odoo $major; this project needs Odoo 18.0"
-    ODOO_ADDONS="${info#* },$REPO_ROOT"
-    ODOO_CMD="$PYTHON -m odoo"
+    ODOO_ADDONS="${rest%% *},$REPO_ROOT"
+    local launcher=${rest##* }
+    # the source checkout's odoo-bin where there is one: a server that reloads itself (a worker
+    # over its time limit) starts again from its own command line, which `-m odoo` cannot give
+    if [ "$launcher" != "-" ]; then
+        ODOO_CMD="$PYTHON $launcher"
+    else
+        ODOO_CMD="$PYTHON -m odoo"
+    fi
     return 0
 }
 

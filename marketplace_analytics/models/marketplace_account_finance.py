@@ -61,14 +61,19 @@ class MarketplaceAccount(models.Model):
             account.finance_report_count = counts.get(account, 0)
 
     # --- import ------------------------------------------------------------------------------------
-    def _finance_options(self):
-        """The options of ``adapter.fetch_finance`` from the account's settings."""
+    def _finance_options(self, scheduled=False):
+        """The options of ``adapter.fetch_finance`` from the account's settings.  ``scheduled``:
+        for the scheduled action, which runs under Odoo's time limit of a scheduled job (120 s by
+        default): Yandex Market's goods-realization reports (a document, not booked; one report
+        per campaign and month, generated two minutes apart) are left to the import on demand."""
         self.ensure_one()
         if self.marketplace == "wildberries":
             return {"period": self.finance_period or "weekly"}
+        if self.marketplace == "yandex" and scheduled:
+            return {"realization": False}
         return {}
 
-    def _finance_import(self, date_from, date_to, **transport_kwargs):
+    def _finance_import(self, date_from, date_to, scheduled=False, **transport_kwargs):
         """Read the reports of [date_from, date_to] and keep them; returns a summary dict.
         ``transport_kwargs``: the transport's (``sleep`` and ``clock``: how the marketplaces'
         paces — a request a minute, a report generated every two minutes — are waited)."""
@@ -83,7 +88,7 @@ class MarketplaceAccount(models.Model):
         try:
             # a page at a time: a period of 100,000 rows is never held whole
             for piece in self._get_adapter(calls, **transport_kwargs).iter_finance(
-                    date_from, date_to, **self._finance_options()):
+                    date_from, date_to, **self._finance_options(scheduled=scheduled)):
                 for name, value in self._finance_store(piece, state, sums=False).items():
                     totals[name] += value
         except ApiError as exc:
@@ -287,7 +292,7 @@ class MarketplaceAccount(models.Model):
             date_from, date_to = account._finance_period_to_read()
             try:
                 with self.env.cr.savepoint():
-                    account._finance_import(date_from, date_to)
+                    account._finance_import(date_from, date_to, scheduled=True)
                     account.sudo().finance_last_date = date_to
                     account._finance_reconcile()
             except UserError as exc:
