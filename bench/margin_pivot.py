@@ -60,7 +60,7 @@ def fill(env, total):
                CASE WHEN g %% 3 = 0 AND g %% 50 != 0 THEN 1 ELSE 0 END, false, true, 1, now(), 1, now()
           FROM generate_series(1, %(total)s) g
           JOIN (SELECT id, marketplace, row_number() OVER (ORDER BY id) - 1 AS n FROM marketplace_account
-                 WHERE name LIKE 'Bench %%') a ON a.n = g %% 3
+                 WHERE name LIKE 'Bench %%') a ON a.n = (g / 3) %% 3
     """, {"company": company, "rub": rub, "first": first, "span": span, "total": total})
     cr.execute("ANALYZE marketplace_finance_line")
     env.invalidate_all()
