@@ -68,7 +68,9 @@ def main(argv=None):
             # committed before the import, which waits for the marketplaces' paces for minutes:
             # it must not hold the account's row meanwhile (the scheduled order import writes it)
             env.cr.commit()
-            summary = account._finance_import(date_from, date_to)
+            # as the scheduled action imports (Yandex Market's goods-realization documents, one
+            # per campaign and month generated two minutes apart, are left to the import on demand)
+            summary = account._finance_import(date_from, date_to, scheduled=True)
             open_count = account._finance_reconcile()
             env.cr.commit()
             print(f"{account.name}: {summary['reports']} reports, {summary['new_lines']} new lines, "

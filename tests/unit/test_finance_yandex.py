@@ -314,3 +314,12 @@ def test_a_generation_refused_with_420_is_waited_out(emu, clock):
     assert clock() - start >= 100 and len(by_order(fetch.lines, f.SALE)) == 2
     assert emu.yandex.limit_answers
     emu.clear_violations()  # the 420s were this test's point
+
+
+def test_an_order_is_settled_once(emu, clock):
+    settled(emu, count=5, returns=0)
+    app = emu.yandex
+    rows = len(app.fin_rows)
+    again = list(app.fin_settled)
+    app.finance_control("settle", orders=again, day=DAY)
+    assert len(app.fin_rows) == rows

@@ -176,7 +176,8 @@ class YandexFinance:
         if orders is None:
             pool = [k for k in self.orders if k not in self.fin_settled]
             orders = pool if count is None else pool[:int(count)]
-        orders = [str(o) for o in orders]
+        # an order is settled once: settling it again adds nothing (as on the other marketplaces)
+        orders = [str(o) for o in orders if str(o) not in self.fin_settled]
         back = [str(r) for r in returns] if isinstance(returns, (list, tuple)) else orders[:int(returns or 0)]
         bank = next(self._bank_seq)
         paid = date.fromisoformat(paid) if isinstance(paid, str) else paid or day
