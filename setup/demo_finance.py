@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,9 +56,9 @@ def main(argv=None):
         print(f"Wildberries: a logistics charge of the order {injected.get('order')} counted twice in the report")
     with environment(args.db, args.addons_path) as env:
         env = env(context=dict(env.context, tracking_disable=True))
-        from odoo import fields
-
-        date_to = fields.Date.context_today(env["res.users"])
+        # the marketplaces' calendar is Moscow's (their reports' dates): today there, which may
+        # already be tomorrow in UTC
+        date_to = datetime.now(timezone(timedelta(hours=3))).date()
         date_from = date_to.replace(day=1) - timedelta(days=35)
         for account in env["marketplace.account"].search([]):
             # the states first: the reconciliation knows what was delivered
