@@ -184,8 +184,7 @@ class MarketplaceAccount(models.Model):
         if moved:
             Line.invalidate_model(["report_id"])
         summary["moved_lines"] = sum(len(keys) for keys in moved.values())
-        for error in fetched.errors:
-            account._finance_record_error(error)
+        account._finance_record_errors(fetched.errors)
         touched.update(old_reports)
         touched.update(reports[key] for key in {line.report_key for line in fresh} if key in reports)
         if sums and touched:
@@ -197,7 +196,7 @@ class MarketplaceAccount(models.Model):
         Report = self.env["marketplace.finance.report"].sudo()
         existing = {r.key: r for r in Report.search([("account_id", "=", self.id),
                                                      ("key", "in", [r.key for r in reports])])}
-        result = {}
+        result, creates, new_keys = {}, [], set()
         for report in reports:
             vals = {"kind": report.kind, "number": report.number or False,
                     "date_from": report.date_from, "date_to": report.date_to,
@@ -209,10 +208,11 @@ class MarketplaceAccount(models.Model):
             record = existing.get(report.key)
             if record:
                 record.write(vals)
-            else:
-                record = Report.create(dict(vals, account_id=self.id, key=report.key))
-                existing[report.key] = record
-            result[report.key] = record.id
+                result[report.key] = record.id
+            elif report.key not in new_keys:
+                new_keys.add(report.key)
+                creates.append(dict(vals, account_id=self.id, key=report.key))
+        result.update({record.key: record.id for record in Report.create(creates)})
         return result
 
     def _finance_known_keys(self, keys):
@@ -267,12 +267,13 @@ class MarketplaceAccount(models.Model):
             currency.sudo().active = True
         return currency.id
 
-    def _finance_record_error(self, error):
-        self.env["marketplace.sync.log"].sudo().create({
+    def _finance_record_errors(self, errors):
+        """The rows that could not be read, one sync log row each, with the reason."""
+        self.env["marketplace.sync.log"].sudo().create([{
             "account_id": self.id, "operation": "finance", "state": "error",
             "endpoint": getattr(error, "external_id", None) or "",
             "error": _("Unreadable finance report row: %s", getattr(error, "message", None) or str(error)),
-        })
+        } for error in errors])
 
     # --- scheduled action and button ---------------------------------------------------------------
     def _finance_period_to_read(self, today=None):

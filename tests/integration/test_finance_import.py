@@ -2,32 +2,17 @@
 the marketplace says it pays, matched with the orders, and every injected error listed with
 its reason — and nothing else.  For each marketplace, against the emulator's reports of the
 orders it generated; amounts are compared with the emulator's raw orders and rows."""
-import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from tests.unit.helpers import FakeClock
+
 from .common import MarketplaceCase
 
 MSK = timezone(timedelta(hours=3))
-
-
-class FakeClock:
-    """The marketplaces' paces (a request a minute, a report every two minutes) waited on a
-    clock that moves when slept on, shared by the client and the emulator."""
-
-    def __init__(self):
-        self.now = 1_000_000.0
-        self.lock = threading.Lock()
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        with self.lock:
-            self.now += max(seconds, 0)
 
 
 class FinanceFlow:
@@ -52,7 +37,9 @@ class FinanceFlow:
                                   cls.env.ref("marketplace_analytics.group_marketplace_analytics_user").id])]})
         cls.account = cls.accounts[cls.marketplace]
         cls.app = cls.emulator.apps[cls.marketplace]
-        cls.clock = FakeClock()
+        # the marketplaces' paces (a request a minute, a report every two minutes) waited on a
+        # clock that moves when slept on
+        cls.clock = FakeClock(1_000_000.0)
 
     def setUp(self):
         super().setUp()

@@ -32,3 +32,25 @@ def drop_at(path):
             target = target[key]
         del target[path[-1]]
     return mutate
+
+
+def clocked_emulator(clock, seed=8):
+    """An emulator on ``clock`` (its limits counted on it), for a fixture to ``yield from``:
+    stopped after the test, which must have made no request the specs or limits refuse."""
+    from tests.emulator import MarketplaceEmulator
+
+    emulator = MarketplaceEmulator(seed=seed, timeout_delay=1.0, clock=clock).start()
+    yield emulator
+    emulator.stop()
+    assert not emulator.violations(), emulator.violations()
+
+
+def clocked_adapter(emu, clock, marketplace, credentials, settings=None):
+    """An adapter of ``marketplace`` against ``emu`` whose limiter, retries and paces wait on
+    ``clock``."""
+    from marketplace_connector.lib.base import make_adapter
+    from marketplace_connector.lib.transport import RateLimiter
+
+    limiter = RateLimiter(rate=20, burst=20, clock=clock, sleep=clock.sleep)
+    return make_adapter(marketplace, credentials, settings or {}, base_url=emu.base_url(marketplace),
+                        timeout=(2, 30), rate_limiter=limiter, sleep=clock.sleep, clock=clock)

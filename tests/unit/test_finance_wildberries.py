@@ -11,12 +11,9 @@ import pytest
 
 from marketplace_connector.lib import finance as f
 from marketplace_connector.lib import orders as o
-from marketplace_connector.lib.base import make_adapter
-from marketplace_connector.lib.transport import RateLimiter
 from marketplace_connector.lib.wildberries import finance as wbf
-from tests.emulator import MarketplaceEmulator
 from tests.emulator.wildberries import WildberriesApp
-from tests.unit.helpers import FakeClock
+from tests.unit.helpers import FakeClock, clocked_adapter, clocked_emulator
 
 MSK = timezone(timedelta(hours=3))
 #: a Wednesday: its weekly report is Mon 2026-11-16 .. Sun 2026-11-22
@@ -33,16 +30,11 @@ def clock():
 
 @pytest.fixture
 def emu(clock):
-    emulator = MarketplaceEmulator(seed=8, timeout_delay=1.0, clock=clock).start()
-    yield emulator
-    emulator.stop()
-    assert not emulator.violations(), emulator.violations()
+    yield from clocked_emulator(clock)
 
 
 def adapter(emu, clock):
-    limiter = RateLimiter(rate=20, burst=20, clock=clock, sleep=clock.sleep)
-    return make_adapter("wildberries", WildberriesApp.CREDENTIALS, {}, base_url=emu.base_url("wildberries"),
-                        timeout=(2, 30), rate_limiter=limiter, sleep=clock.sleep, clock=clock)
+    return clocked_adapter(emu, clock, "wildberries", WildberriesApp.CREDENTIALS, {})
 
 
 def settle(emu, count, returns=0, sold_at=SOLD, **options):

@@ -10,13 +10,10 @@ import pytest
 
 from marketplace_connector.lib import finance as f
 from marketplace_connector.lib import orders as o
-from marketplace_connector.lib.base import make_adapter
-from marketplace_connector.lib.transport import RateLimiter
 from marketplace_connector.lib.yandex import finance as yf
 from marketplace_connector.lib.yandex import parse_order
-from tests.emulator import MarketplaceEmulator
 from tests.emulator.yandex import YandexApp
-from tests.unit.helpers import FakeClock
+from tests.unit.helpers import FakeClock, clocked_adapter, clocked_emulator
 
 DAY = "2026-11-10"
 PERIOD = (date(2026, 11, 1), date(2026, 11, 30))
@@ -31,16 +28,11 @@ def clock():
 
 @pytest.fixture
 def emu(clock):
-    emulator = MarketplaceEmulator(seed=8, timeout_delay=1.0, clock=clock).start()
-    yield emulator
-    emulator.stop()
-    assert not emulator.violations(), emulator.violations()
+    yield from clocked_emulator(clock)
 
 
 def adapter(emu, clock):
-    limiter = RateLimiter(rate=20, burst=20, clock=clock, sleep=clock.sleep)
-    return make_adapter("yandex", YandexApp.CREDENTIALS, YandexApp.SETTINGS, base_url=emu.base_url("yandex"),
-                        timeout=(2, 30), rate_limiter=limiter, sleep=clock.sleep, clock=clock)
+    return clocked_adapter(emu, clock, "yandex", YandexApp.CREDENTIALS, YandexApp.SETTINGS)
 
 
 def settled(emu, count=12, returns=2, **options):
