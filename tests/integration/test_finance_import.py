@@ -185,6 +185,26 @@ class TestFinanceOzon(FinanceCase, MarketplaceCase):
         return {("missing_sale", missing["posting_number"]), ("double_charge", double["posting_number"]),
                 ("commission", wrong["posting_number"]), ("payout", "")}
 
+    def test_scheduled_import_and_the_accountant_closing_a_discrepancy(self):
+        """The scheduled action imports and reconciles; the accountant closes what is explained
+        (a sales manager cannot), and a closed discrepancy stays closed."""
+        orders = self.place_and_import(8)
+        settled = self.settle(orders)
+        double = self.inject("double_charge", posting_number=settled[0])
+        self.refresh_states()
+        self.account.write({"finance_import": True, "finance_start_date": self.period()[0]})
+        self.env["marketplace.account"]._cron_import_finance()
+        self.assertTrue(self.account.finance_last_date)
+        found = self.open_discrepancies()
+        self.assertEqual({(d.kind, d.order_ref) for d in found}, {("double_charge", double["posting_number"])})
+        with self.assertRaises(AccessError):
+            found.with_user(self.manager).action_close()
+        found.with_user(self.accountant).action_close()
+        self.assertEqual(found.state, "closed")
+        self.account._finance_reconcile()
+        self.assertEqual(found.state, "closed")
+        self.assertFalse(self.open_discrepancies())
+
     def test_accountant_imports_with_the_wizard(self):
         orders = self.place_and_import(6)
         self.settle(orders)
